@@ -1,0 +1,112 @@
+"""Admin tokens: created, looked up by keyed hash, and the bootstrap token."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from hub.admin.auth import AdminPrincipal
+from hub.admin.models import AdminToken
+from hub.audit.service import record
+from hub.config import ConfigError
+from hub.ids import new_id, random_token
+from hub.runtime import Runtime
+from hub.security.bursts import note_auth_failure
+from hub.web.errors import ProblemError
+from hub.web.metrics import AUTH_FAILURES
+
+TOKEN_PREFIX = "hadm_"
+MIN_BOOTSTRAP_LENGTH = 32
+MAX_TOKEN_LENGTH = 512
+
+
+async def create_token(
+    rt: Runtime, actor: AdminPrincipal, *, name: str, tenant_id: str | None
+) -> tuple[str, str]:
+    """(token shown once, token id)."""
+    if tenant_id is None:
+        actor.require_platform("create platform tokens")
+    else:
+        actor.require_tenant(tenant_id)
+    from hub.tenancy.models import Tenant
+
+    token = TOKEN_PREFIX + random_token(52)
+    token_id = new_id("admin_token")
+    now = rt.clock.now()
+    async with rt.db.transaction() as session:
+        if tenant_id is not None and await session.get(Tenant, tenant_id) is None:
+            raise ProblemError("NOT_FOUND", "no such tenant")
+        session.add(
+            AdminToken(
+                id=token_id,
+                token_hash=rt.hasher.hash(token),
+                tenant_id=tenant_id,
+                name=name,
+                created_at=now,
+            )
+        )
+        record(
+            session,
+            at=now,
+            actor=actor.actor,
+            action="admin_token.created",
+            tenant_id=tenant_id,
+            target_type="admin_token",
+            target_id=token_id,
+            details={"scope": "tenant" if tenant_id else "platform"},
+        )
+    return token, token_id
+
+
+async def ensure_bootstrap_token(rt: Runtime, token: str) -> None:
+    if len(token) < MIN_BOOTSTRAP_LENGTH:
+        raise ConfigError(
+            f"HUB_BOOTSTRAP_ADMIN_TOKEN must be at least {MIN_BOOTSTRAP_LENGTH} characters"
+        )
+    digest = rt.hasher.hash(token)
+    async with rt.db.transaction() as session:
+        existing = await session.scalar(select(AdminToken).where(AdminToken.token_hash == digest))
+        if existing is not None:
+            return
+        token_id = new_id("admin_token")
+        now = rt.clock.now()
+        session.add(
+            AdminToken(
+                id=token_id, token_hash=digest, tenant_id=None, name="bootstrap", created_at=now
+            )
+        )
+        record(
+            session,
+            at=now,
+            actor="system",
+            action="admin_token.created",
+            target_type="admin_token",
+            target_id=token_id,
+            details={"scope": "platform", "bootstrap": True},
+        )
+
+
+async def authenticate_admin(rt: Runtime, credential: str | None, source: str) -> AdminPrincipal:
+    if not credential or len(credential) > MAX_TOKEN_LENGTH or not credential.isascii():
+        AUTH_FAILURES.labels("admin", "UNAUTHENTICATED").inc()
+        await note_auth_failure(rt, "admin", source)
+        raise ProblemError(
+            "UNAUTHENTICATED",
+            "send an admin token as 'Authorization: Bearer ...'",
+            headers={"WWW-Authenticate": 'Bearer realm="hub-admin"'},
+        )
+    digest = rt.hasher.hash(credential)
+    async with rt.db.session() as session:
+        token = await session.scalar(
+            select(AdminToken).where(
+                AdminToken.token_hash == digest, AdminToken.revoked_at.is_(None)
+            )
+        )
+    if token is None:
+        AUTH_FAILURES.labels("admin", "UNAUTHENTICATED").inc()
+        await note_auth_failure(rt, "admin", source)
+        raise ProblemError(
+            "UNAUTHENTICATED",
+            "the admin token is not valid",
+            headers={"WWW-Authenticate": 'Bearer realm="hub-admin"'},
+        )
+    return AdminPrincipal(actor=f"admin:{token.id}", tenant_id=token.tenant_id)

@@ -1,0 +1,43 @@
+"""The capabilities, in flow order: their routes, their start-up, their worker jobs.
+
+Adding a capability means adding it here; nothing else discovers modules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from hub.actions import routes as actions_routes
+from hub.admin import routes as admin_routes
+from hub.delivery import routes as delivery_routes
+from hub.events import routes as events_routes
+from hub.hooks import routes as hooks_routes
+from hub.runtime import Runtime
+from hub.tenancy import routes as tenancy_routes
+
+_ROUTE_MODULES: list[Any] = [
+    tenancy_routes,
+    admin_routes,
+    actions_routes,
+    events_routes,
+    hooks_routes,
+    delivery_routes,
+]
+
+
+def integration_routes() -> list[Any]:
+    return [r for m in _ROUTE_MODULES for r in m.INTEGRATION_ROUTES]
+
+
+def admin_routes_all() -> list[Any]:
+    return [r for m in _ROUTE_MODULES for r in m.ADMIN_ROUTES]
+
+
+# Called once per process after the runtime is built (API and worker alike).
+STARTUP: list[Callable[[Runtime], Awaitable[None]]] = []
+
+# arq job functions (coroutines taking ``ctx`` first; ``ctx["rt"]`` is the Runtime)
+# and cron jobs, contributed by each capability.
+JOBS: list[Any] = []
+CRON_JOBS: list[Any] = []

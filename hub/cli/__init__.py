@@ -1,0 +1,35 @@
+"""``hub``: the command line. Each sub-command lives in its own module."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from hub.cli import admin, dlq, export, run
+from hub.config import ConfigError
+from hub.store.migrate import NotMigrated
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hub",
+        description="The automation gateway: idempotent actions and REST-hook triggers "
+        "for Zapier, Make and partners.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in (run, admin, dlq, export):
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        result: int = args.func(args)
+    except (ConfigError, NotMigrated) as exc:
+        print(f"hub: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return result

@@ -1,0 +1,8 @@
+"""HTTP routes of the hooks capability."""
+
+from __future__ import annotations
+
+from typing import Any
+
+INTEGRATION_ROUTES: list[Any] = []
+ADMIN_ROUTES: list[Any] = []

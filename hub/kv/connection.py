@@ -1,0 +1,43 @@
+"""Redis for the hub and arq: a real server, or the embedded in-process stand-in.
+
+The stand-in is fakeredis with Lua (lupa), one server per process, so the API and
+the arq worker of ``hub dev`` share it and rate-limit scripts really run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from arq.connections import ArqRedis, RedisSettings
+
+_fake_servers: dict[str, Any] = {}
+
+
+def _fake_client(name: str) -> ArqRedis:
+    from fakeredis import FakeServer
+    from fakeredis.aioredis import FakeAsyncRedisMixin
+
+    class FakeArqRedis(FakeAsyncRedisMixin, ArqRedis):  # type: ignore[misc]
+        pass
+
+    server = _fake_servers.setdefault(name, FakeServer())
+    client: ArqRedis = FakeArqRedis(server=server, decode_responses=False)
+    return client
+
+
+def is_embedded(url: str) -> bool:
+    return url == "" or url.startswith("memory://")
+
+
+def create_redis(url: str) -> ArqRedis:
+    """An ``ArqRedis`` client (a ``redis.asyncio.Redis``) for ``url``."""
+    if is_embedded(url):
+        return _fake_client(url or "memory://")
+    settings = RedisSettings.from_dsn(url)
+    client: ArqRedis = ArqRedis.from_url(
+        url,
+        socket_connect_timeout=settings.conn_timeout,
+        socket_timeout=5,
+        max_connections=64,
+    )
+    return client

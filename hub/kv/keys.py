@@ -1,0 +1,44 @@
+"""Every Redis key name the hub uses, in one place (the arq convention).
+
+All keys start with ``settings.redis_prefix`` so several hubs (or test runs) can
+share one Redis. Redis holds only what may be lost and rebuilt.
+"""
+
+from __future__ import annotations
+
+
+class RedisKeys:
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    @property
+    def queue(self) -> str:
+        """The arq queue (a sorted set of job ids)."""
+        return f"{self.prefix}queue"
+
+    @property
+    def health_check(self) -> str:
+        return f"{self.prefix}health-check"
+
+    def rate_limit(self, scope: str, subject: str, window: str) -> str:
+        """GCRA state: scope e.g. 'actions', subject an integration or tenant id."""
+        return f"{self.prefix}rl:{scope}:{subject}:{window}"
+
+    def breaker(self, subscription_id: str) -> str:
+        return f"{self.prefix}breaker:{subscription_id}"
+
+    def breaker_window(self, subscription_id: str) -> str:
+        return f"{self.prefix}breaker-window:{subscription_id}"
+
+    def delivery_rate(self, subscription_id: str) -> str:
+        return f"{self.prefix}delivery-rate:{subscription_id}"
+
+    def delivery_queued(self, delivery_id: str) -> str:
+        """Marker that a delivery's job is queued; the sweeper skips it while present."""
+        return f"{self.prefix}queued:{delivery_id}"
+
+    def lock(self, name: str) -> str:
+        return f"{self.prefix}lock:{name}"
+
+    def custom(self, *parts: str) -> str:
+        return self.prefix + ":".join(parts)

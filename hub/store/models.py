@@ -1,0 +1,25 @@
+"""Every model, imported once so ``Base.metadata`` is complete (alembic, tests)."""
+
+from hub.admin.models import AdminToken
+from hub.audit.models import AuditEntry
+from hub.delivery.models import Delivery, DeliveryAttempt
+from hub.events.models import Event
+from hub.hooks.models import Subscription, SubscriptionSecret
+from hub.security.models import HubSecret
+from hub.store.base import Base
+from hub.tenancy.models import ApiKey, Integration, Tenant
+
+__all__ = [
+    "AdminToken",
+    "ApiKey",
+    "AuditEntry",
+    "Base",
+    "Delivery",
+    "DeliveryAttempt",
+    "Event",
+    "HubSecret",
+    "Integration",
+    "Subscription",
+    "SubscriptionSecret",
+    "Tenant",
+]

@@ -1,0 +1,28 @@
+"""``/v1/me``: what the Zapier and Make apps call to test and label a connection."""
+
+from __future__ import annotations
+
+from litestar import get
+
+from hub.tenancy.schemas import Me
+from hub.web.requests import AnyRequest, integration_of
+
+
+@get("/me", summary="The calling integration", tags=["integration"])
+async def me(request: AnyRequest) -> Me:
+    p = await integration_of(request)
+    return Me(
+        integration_id=p.integration_id,
+        name=p.integration_name,
+        kind=p.kind,
+        mode=p.mode,
+        scopes=list(p.scopes),
+        status=p.status,
+        tenant_id=p.tenant_id,
+        tenant_name=p.tenant_name,
+        key_id=p.key_id,
+    )
+
+
+INTEGRATION_ROUTES = [me]
+ADMIN_ROUTES: list[object] = []

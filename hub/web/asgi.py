@@ -1,0 +1,83 @@
+"""The outermost ASGI layer: request id, access log and HTTP metrics for every response.
+
+It wraps the whole litestar app so unknown routes (answered before litestar's
+middleware runs) still get an ``X-Request-Id``, a log line and a metric.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from hub.web.context import (
+    accept_or_make_request_id,
+    integration_id_var,
+    request_id_var,
+    tenant_id_var,
+)
+from hub.web.metrics import HTTP_LATENCY, HTTP_REQUESTS
+
+access_log = logging.getLogger("hub.access")
+
+
+class RequestContext:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    def __getattr__(self, name: str) -> Any:
+        # Let callers reach the wrapped litestar app (openapi_schema, state, ...).
+        return getattr(self.app, name)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # type: ignore[comparison-overlap]
+            await self.app(scope, receive, send)
+            return
+        offered = None
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                offered = value.decode("latin-1")
+                break
+        request_id = accept_or_make_request_id(offered)
+        scope.setdefault("state", {})["request_id"] = request_id  # type: ignore[typeddict-item]
+        tokens = (
+            request_id_var.set(request_id),
+            tenant_id_var.set(None),
+            integration_id_var.set(None),
+        )
+        raw_header = request_id.encode()
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", raw_header))
+                message["headers"] = headers  # type: ignore[typeddict-unknown-key]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = scope.get("path_template") or "unmatched"
+            method = scope["method"]  # type: ignore[typeddict-item]
+            HTTP_REQUESTS.labels(method, route, str(status)).inc()
+            HTTP_LATENCY.labels(method, route).observe(elapsed)
+            if access_log.isEnabledFor(logging.INFO):
+                access_log.info(
+                    "request",
+                    extra={
+                        "method": method,
+                        "route": route,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                    },
+                )
+            request_id_var.reset(tokens[0])
+            tenant_id_var.reset(tokens[1])
+            integration_id_var.reset(tokens[2])

@@ -1,0 +1,11 @@
+"""The ASGI entry point for servers (granian, uvicorn): ``hub.web.server:app``."""
+
+from __future__ import annotations
+
+from hub.config import load_settings
+from hub.logs import configure_logging
+from hub.web.app import create_app
+
+_settings = load_settings()
+configure_logging(_settings.log_level)
+app = create_app(_settings)

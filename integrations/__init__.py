@@ -1,0 +1,1 @@
+"""Outside parties: automation platforms, the tenant's upstream product, channels."""

@@ -1,0 +1,76 @@
+"""Per-run databases: a fresh Postgres database (or SQLite file) migrated once per session."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy import text
+
+from hub.store.base import Base
+from hub.store.engine import Database, normalize_url
+from hub.store.migrate import upgrade
+
+
+def test_database_url() -> str | None:
+    return os.environ.get("HUB_TEST_DATABASE_URL") or None
+
+
+def test_redis_url() -> str:
+    return os.environ.get("HUB_TEST_REDIS_URL") or "memory://"
+
+
+def _asyncpg_dsn(url: str) -> str:
+    url = normalize_url(url)
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def create_postgres_database(base_url: str) -> str:
+    """Create ``hub_t_<random>`` next to the database in ``base_url``; return its URL."""
+    name = f"hub_t_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(_asyncpg_dsn(base_url))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    head, _, _ = normalize_url(base_url).rpartition("/")
+    return f"{head}/{name}"
+
+
+async def drop_postgres_database(base_url: str, url: str) -> None:
+    name = url.rpartition("/")[2]
+    conn = await asyncpg.connect(_asyncpg_dsn(base_url))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def make_test_database(tmp_dir: Path) -> tuple[str, str | None]:
+    """(url of a migrated database, base url to drop it with or None for SQLite)."""
+    base = test_database_url()
+    if base and base.startswith(("postgres", "postgresql")):
+        url = await create_postgres_database(base)
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_dir / 'hub.sqlite3'}"
+        base = None
+    db = Database(url)
+    try:
+        await upgrade(db)
+    finally:
+        await db.dispose()
+    return url, base
+
+
+async def wipe(db: Database) -> None:
+    """Empty every table (tests stay independent without re-migrating)."""
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    async with db.engine.begin() as conn:
+        if db.is_sqlite:
+            for name in tables:
+                await conn.execute(text(f'DELETE FROM "{name}"'))
+        else:
+            joined = ", ".join(f'"{n}"' for n in tables)
+            await conn.execute(text(f"TRUNCATE {joined} RESTART IDENTITY CASCADE"))
