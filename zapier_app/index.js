@@ -1,0 +1,23 @@
+'use strict';
+
+const { version: platformVersion } = require('zapier-platform-core');
+
+const { version } = require('./package.json');
+const authentication = require('./lib/authentication');
+const { addAuth } = require('./lib/http');
+const { handleProblems } = require('./lib/errors');
+const { actions, events } = require('./lib/catalog');
+const { triggerOf } = require('./lib/triggers');
+const { createOf } = require('./lib/creates');
+
+const byKey = (items) => Object.fromEntries(items.map((item) => [item.key, item]));
+
+module.exports = {
+  version,
+  platformVersion,
+  authentication,
+  beforeRequest: [addAuth],
+  afterResponse: [handleProblems],
+  triggers: byKey(events().map(triggerOf)),
+  creates: byKey(actions().map(createOf)),
+};
