@@ -64,9 +64,14 @@ async def make_test_database(tmp_dir: Path) -> tuple[str, str | None]:
     return url, base
 
 
+# Installation-wide state, kept like the schema itself: the key-hashing pepper must
+# stay the one a runtime already loaded, or a second process would hash differently.
+KEPT_TABLES = frozenset({"hub_secrets"})
+
+
 async def wipe(db: Database) -> None:
-    """Empty every table (tests stay independent without re-migrating)."""
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    """Empty every table but ``KEPT_TABLES`` (tests stay independent without re-migrating)."""
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name not in KEPT_TABLES]
     async with db.engine.begin() as conn:
         if db.is_sqlite:
             for name in tables:

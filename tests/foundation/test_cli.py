@@ -1,0 +1,193 @@
+"""The command line as an operator runs it: ``python -m hub ...`` in its own process."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+
+from hub.clock import FrozenClock
+from hub.config import Settings
+from hub.runtime import Runtime, build_runtime
+from hub.security.encryption import DecryptionError, generate_key
+from hub.security.rotation import reencrypt_all
+from hub.web.app import create_app
+from tests.conftest import Factory, bearer
+from tests.foundation.conftest import Admin, problem
+from tests.support.databases import (
+    create_postgres_database,
+    drop_postgres_database,
+    test_database_url,
+)
+from tests.support.processes import free_port, hub_env, run_hub, serving
+
+
+async def admin_cli(env: dict[str, str], *args: str) -> Any:
+    r = await run_hub("admin", *args, env=env)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+async def test_admin_commands_provision_tenants_integrations_keys_and_tokens(
+    rt: Runtime, client: httpx.AsyncClient, settings: Settings, clock: FrozenClock
+) -> None:
+    env = hub_env(settings)
+    tenant = await admin_cli(env, "create-tenant", "Acme")
+    assert tenant["name"] == "Acme"
+    integration = await admin_cli(
+        env,
+        "create-integration",
+        "--tenant", tenant["id"],
+        "--name", "zap",
+        "--kind", "zapier",
+        "--scope", "actions:*",
+        "--scope", "triggers:*",
+    )  # fmt: skip
+    key = integration["api_key"]
+    me = await client.get("/v1/me", headers=bearer(key))
+    assert me.json()["scopes"] == ["actions:*", "triggers:*"]
+
+    rotated = await admin_cli(env, "rotate-key", integration["id"], "--grace", "0")
+    clock.set(datetime.now(UTC))  # the CLI ran on the wall clock
+    problem(await client.get("/v1/me", headers=bearer(key)), 401, "KEY_EXPIRED")
+    assert (await client.get("/v1/me", headers=bearer(rotated["api_key"]))).status_code == 200
+
+    revoked = await admin_cli(env, "revoke-key", integration["id"], "--key-id", rotated["key_id"])
+    assert revoked == {"revoked": [rotated["key_id"]]}
+    problem(await client.get("/v1/me", headers=bearer(rotated["api_key"])), 401, "KEY_REVOKED")
+
+    other = await admin_cli(env, "create-tenant", "Other")
+    platform = await admin_cli(env, "create-token", "--name", "ops")
+    assert platform["tenant_id"] is None
+    scoped = await admin_cli(env, "create-token", "--tenant", tenant["id"])
+    assert scoped["tenant_id"] == tenant["id"]
+    seen_by_platform = await client.get("/admin/v1/tenants", headers=bearer(platform["token"]))
+    assert {t["id"] for t in seen_by_platform.json()["items"]} == {tenant["id"], other["id"]}
+    seen_by_tenant = await client.get("/admin/v1/tenants", headers=bearer(scoped["token"]))
+    assert [t["id"] for t in seen_by_tenant.json()["items"]] == [tenant["id"]]
+
+    listed = await admin_cli(env, "list-integrations", "--tenant", tenant["id"])
+    assert [k["status"] for k in listed[0]["keys"]] == ["expired", "revoked"]
+
+    admin = Admin(client, platform["token"])
+    audit = (await admin.get("/audit", params={"tenant_id": tenant["id"]})).json()["items"]
+    assert {e["actor"] for e in audit} == {"cli"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["create-integration", "--tenant", "ten_nope", "--name", "z", "--kind", "zapier"],
+            "NOT_FOUND",
+        ),
+        (["rotate-key", "int_nope", "--grace", "604801"], "VALIDATION_FAILED"),
+        (["create-tenant", "   "], "VALIDATION_FAILED"),
+    ],
+)
+async def test_admin_commands_report_problems_without_a_traceback(
+    rt: Runtime, settings: Settings, args: list[str], message: str
+) -> None:
+    r = await run_hub("admin", *args, env=hub_env(settings))
+    assert r.returncode == 1
+    assert message in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+@pytest.fixture
+async def empty_database(tmp_path: Path) -> AsyncIterator[str]:
+    """A database of the suite's kind with no schema at all."""
+    base = test_database_url()
+    if base and base.startswith("postgres"):
+        url = await create_postgres_database(base)
+        yield url
+        await drop_postgres_database(base, url)
+    else:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.sqlite3'}"
+
+
+async def test_serve_and_worker_refuse_an_unmigrated_database_until_migrate(
+    settings: Settings, empty_database: str, tmp_path: Path
+) -> None:
+    env = hub_env(settings, HUB_DATABASE_URL=empty_database)
+    for command in (["serve", "--port", str(free_port())], ["worker", "--burst"]):
+        r = await run_hub(*command, env=env)
+        assert r.returncode == 2, (command, r.stderr)
+        assert "hub migrate" in r.stderr
+        assert "Traceback" not in r.stderr
+
+    r = await run_hub("migrate", env=env)
+    assert r.returncode == 0, r.stderr
+    again = await run_hub("migrate", env=env)  # idempotent
+    assert again.returncode == 0, again.stderr
+
+    r = await run_hub("worker", "--burst", env=env)
+    assert r.returncode == 0, r.stderr
+    port = free_port()
+    argv = [sys.executable, "-m", "hub", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    async with (
+        serving(argv, env=env, port=port, log=tmp_path / "serve.log") as base,
+        httpx.AsyncClient(base_url=base) as c,
+    ):
+        assert (await c.get("/readyz")).status_code == 200
+        tenants = await c.get(
+            "/admin/v1/tenants", headers=bearer(settings.bootstrap_admin_token or "")
+        )
+        assert tenants.status_code == 200
+
+
+async def test_rotate_encryption_key_lets_the_old_key_go(
+    rt: Runtime, factory: Factory, admin: Admin, settings: Settings
+) -> None:
+    tenant = await factory.tenant()
+    await admin.patch(f"/tenants/{tenant['id']}", {"upstream_secret": "u" * 24})
+    integration = await factory.integration(tenant["id"])
+    old_key = settings.secret_keys[0]
+    new_key = generate_key()
+
+    r = await run_hub(
+        "admin",
+        "rotate-encryption-key",
+        env=hub_env(settings, HUB_SECRET_KEYS=f"{new_key},{old_key}"),
+    )
+    try:
+        assert r.returncode == 0, r.stderr
+        counts = json.loads(r.stdout)
+        assert counts["hub_secrets.value_encrypted"] >= 1
+        assert counts["tenants.upstream_secret_encrypted"] == 1
+
+        only_new = msgspec.structs.replace(settings, secret_keys=(new_key,))
+        fresh = await build_runtime(only_new)
+        try:
+            transport = httpx.ASGITransport(app=create_app(only_new, runtime=fresh))
+            async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as c:
+                me = await c.get("/v1/me", headers=bearer(integration["api_key"]))
+                assert me.status_code == 200
+            from hub.tenancy.models import Tenant
+
+            async with fresh.db.session() as session:
+                stored = (await session.get(Tenant, tenant["id"])).upstream_secret_encrypted  # type: ignore[union-attr]
+            assert stored is not None
+            assert fresh.vault.decrypt(stored) == "u" * 24
+        finally:
+            await fresh.close()
+        # The old key alone no longer opens anything.
+        with pytest.raises(DecryptionError):
+            await build_runtime(settings)
+        audit = (await admin.get("/audit", params={"action": "encryption_key.rotated"})).json()
+        assert len(audit["items"]) == 1
+    finally:
+        # Put the session's database back under the suite's key for the tests that follow.
+        both = msgspec.structs.replace(settings, secret_keys=(old_key, new_key))
+        restore = await build_runtime(both)
+        try:
+            await reencrypt_all(restore)
+        finally:
+            await restore.close()
