@@ -9,7 +9,7 @@
 
 const SEP = '__';
 const MAX_HELP = 1000;
-const LONG_TEXT = 255;
+const LONG_TEXT = 1000;
 
 const humanize = (name) =>
   String(name)
