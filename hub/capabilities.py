@@ -41,3 +41,11 @@ STARTUP: list[Callable[[Runtime], Awaitable[None]]] = []
 # and cron jobs, contributed by each capability.
 JOBS: list[Any] = []
 CRON_JOBS: list[Any] = []
+
+# Actions (issue 3): idempotency store, limiter, handlers; the upstream product's client.
+from hub.actions import jobs as actions_jobs  # noqa: E402
+from hub.actions.state import start_actions  # noqa: E402
+from integrations import upstream as upstream_integration  # noqa: E402
+
+STARTUP += [start_actions, upstream_integration.attach]
+CRON_JOBS += [actions_jobs.PURGE_CRON]

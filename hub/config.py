@@ -33,6 +33,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     idempotency_lock_seconds: int = 60
     idempotency_ttl_seconds: int = 24 * 3600
     upstream_timeout_seconds: float = 10.0
+    execution_retention_seconds: int = 30 * 24 * 3600
     # Issue 4: events, hooks, retention.
     max_subscriptions_per_integration: int = 100
     event_retention_seconds: int = 7 * 24 * 3600
@@ -102,6 +103,9 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "idempotency_lock_seconds": _int(env, "HUB_IDEMPOTENCY_LOCK_SECONDS", 60),
         "idempotency_ttl_seconds": _int(env, "HUB_IDEMPOTENCY_TTL_SECONDS", 24 * 3600),
         "upstream_timeout_seconds": _float(env, "HUB_UPSTREAM_TIMEOUT_SECONDS", 10.0),
+        "execution_retention_seconds": _int(
+            env, "HUB_EXECUTION_RETENTION_SECONDS", 30 * 24 * 3600
+        ),
         "max_subscriptions_per_integration": _int(env, "HUB_MAX_SUBSCRIPTIONS", 100),
         "event_retention_seconds": _int(env, "HUB_EVENT_RETENTION_SECONDS", 7 * 24 * 3600),
         "delivery_body_retention_seconds": _int(

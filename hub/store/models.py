@@ -1,5 +1,6 @@
 """Every model, imported once so ``Base.metadata`` is complete (alembic, tests)."""
 
+from hub.actions.models import Execution, IdempotencyRecord
 from hub.admin.models import AdminToken
 from hub.audit.models import AuditEntry
 from hub.delivery.models import Delivery, DeliveryAttempt
@@ -17,7 +18,9 @@ __all__ = [
     "Delivery",
     "DeliveryAttempt",
     "Event",
+    "Execution",
     "HubSecret",
+    "IdempotencyRecord",
     "Integration",
     "Subscription",
     "SubscriptionSecret",

@@ -37,7 +37,14 @@ async def check_dependencies(rt: Runtime) -> dict[str, str]:
         checks["redis"] = "ok"
     except Exception:
         checks["redis"] = "unreachable"
+    # Capabilities' degraded-but-serving states (e.g. the actions' in-process rate-limit
+    # fallback): shown, and they make the status "degraded", never unready.
+    for name, probe in rt.extras.get("readiness_probes", {}).items():
+        checks[name] = probe()
     return checks
+
+
+_CRITICAL = ("database", "redis")
 
 
 @get("/healthz", tags=["operations"])
@@ -48,14 +55,15 @@ async def healthz() -> Health:
 @get("/readyz", tags=["operations"])
 async def readyz(request: AnyRequest) -> Readiness:
     checks = await check_dependencies(runtime_of(request))
-    failed = [name for name, state in checks.items() if state != "ok"]
+    failed = [name for name in _CRITICAL if checks.get(name, "ok") != "ok"]
     if failed:
         raise ProblemError(
             "UNAVAILABLE",
             "not ready: " + ", ".join(f"{n} {checks[n]}" for n in failed),
             extra={"checks": checks},
         )
-    return Readiness(status="ready", checks=checks)
+    degraded = any(state != "ok" for state in checks.values())
+    return Readiness(status="degraded" if degraded else "ready", checks=checks)
 
 
 @get("/metrics", tags=["operations"], include_in_schema=False)

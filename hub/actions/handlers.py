@@ -1,0 +1,95 @@
+"""The handler protocol: what runs an action, and how it says no or fails.
+
+A handler gets an ``ActionCall`` and returns the outputs (a Struct of the action's
+output type, or a mapping converted to it). It answers in one of three ways:
+
+- returns outputs: the execution succeeded; the answer is stored and replayed;
+- raises ``ActionRejected``: a definitive "no" (the upstream's 4xx) — stored and
+  replayed as 422, because repeating the same request cannot change the answer;
+- raises ``ActionFailed``: retriable (upstream 5xx, timeout, unreachable, not
+  configured or not allowed) — the Idempotency-Key is released so the client's
+  retry runs again.
+
+Handlers are looked up by name in ``rt.extras[HANDLERS]``; capabilities and
+``integrations/`` register theirs at start-up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from hub.web.errors import FieldError
+
+if TYPE_CHECKING:
+    from hub.actions.spec import ActionSpec
+    from hub.runtime import Runtime
+
+HANDLERS = "action_handlers"
+
+# Failure codes a handler may raise: answered as problems, never stored. The last
+# one is a tenant's configuration problem an admin can fix, so a retry may succeed.
+RETRIABLE_CODES = frozenset(
+    {"UPSTREAM_ERROR", "UPSTREAM_TIMEOUT", "UNAVAILABLE", "TARGET_NOT_ALLOWED"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ActionCall:
+    action: ActionSpec
+    inputs: Any  # an instance of ``action.input_type``
+    tenant_id: str
+    integration_id: str
+    execution_id: str
+    idempotency_key: str
+    # Stable for one key's whole window (across retries and lock takeovers): handlers
+    # derive their own dedupe ids from it (event producer ids, webhook-id upstream).
+    idempotency_id: str
+    correlation_id: str
+    sandbox: bool
+    started_at: datetime  # from rt.clock
+
+
+class ActionRejected(Exception):
+    """A definitive rejection: answered 422 ``VALIDATION_FAILED``, stored and replayed."""
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: Sequence[FieldError] = (),
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = list(errors)
+        self.extra = dict(extra or {})
+
+
+class ActionFailed(Exception):
+    """A retriable failure: the key is released, the client may retry with it."""
+
+    def __init__(self, code: str, detail: str, *, retry_after: int | None = None) -> None:
+        if code not in RETRIABLE_CODES:
+            raise ValueError(f"{code} is not a retriable failure code")
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.retry_after = retry_after
+
+
+class ActionHandler(Protocol):
+    async def __call__(self, rt: Runtime, call: ActionCall) -> Any:
+        """The outputs (``call.action.output_type`` or a mapping of its fields)."""
+        ...
+
+
+def register_handler(rt: Runtime, name: str, handler: ActionHandler) -> None:
+    rt.extras.setdefault(HANDLERS, {})[name] = handler
+
+
+def handler_named(rt: Runtime, name: str) -> ActionHandler | None:
+    handlers: dict[str, ActionHandler] = rt.extras.get(HANDLERS, {})
+    return handlers.get(name)

@@ -1,0 +1,85 @@
+"""The ``Idempotency-Key`` header and the request fingerprint.
+
+The IETF draft defines the header as a Structured Field String (``"abc"``); clients
+in the wild (Stripe style) send the bare value. Both name the same key: ``"abc"``
+and ``abc`` are one key. The fingerprint is the action plus the canonical JSON of
+the body, so key order, whitespace, escapes and ``1.0`` vs ``1`` do not matter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import msgspec
+
+from hub.web.errors import ProblemError
+
+MAX_KEY_LENGTH = 255
+HEADER = "idempotency-key"
+
+# Integral floats up to 2**53 are exact in every JSON parser, so 1.0 and 1 are one number.
+_EXACT_INT_LIMIT = 2**53
+
+
+def _printable(value: str) -> bool:
+    return all(" " <= ch <= "~" for ch in value)
+
+
+def _unquote_sf_string(raw: str) -> str | None:
+    """RFC 8941 sf-string: only ``\\"`` and ``\\\\`` escapes; None if malformed."""
+    out: list[str] = []
+    chars = iter(raw[1:-1])
+    for ch in chars:
+        if ch == "\\":
+            nxt = next(chars, None)
+            if nxt not in ('"', "\\"):
+                return None
+            out.append(nxt)
+        elif ch == '"':
+            return None
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def parse_idempotency_key(raw: str | None) -> str:
+    """The key from the header value; 400 ``IDEMPOTENCY_KEY_MISSING`` / ``_INVALID``."""
+    if raw is None or not raw.strip():
+        raise ProblemError(
+            "IDEMPOTENCY_KEY_MISSING",
+            "every action needs an Idempotency-Key header (e.g. a UUID per logical request)",
+        )
+    raw = raw.strip()
+    value: str | None = raw
+    if len(raw) >= 2 and raw[0] == '"' and raw[-1] == '"':
+        value = _unquote_sf_string(raw)
+    if value is None or not value or len(value) > MAX_KEY_LENGTH or not _printable(value):
+        raise ProblemError(
+            "IDEMPOTENCY_KEY_INVALID",
+            f"the Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable ASCII characters, "
+            'bare or as a quoted string ("...")',
+        )
+    return value
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    if isinstance(value, float) and value.is_integer() and abs(value) <= _EXACT_INT_LIMIT:
+        return int(value)
+    return value
+
+
+def canonical_json(value: Any) -> bytes:
+    """Sorted keys, no whitespace, integral floats as integers."""
+    return msgspec.json.encode(_canonical(value), order="sorted")
+
+
+def fingerprint(action: str, body: Any) -> str:
+    digest = hashlib.sha256(action.encode())
+    digest.update(b"\n")
+    digest.update(canonical_json(body))
+    return digest.hexdigest()

@@ -1,0 +1,243 @@
+"""Running an action under an Idempotency-Key: claim, validate, charge, handle, store.
+
+The order is the contract (docs/actions.md):
+
+1. claim the key in Postgres — a stored answer is replayed, a running one is 409,
+   another body is 422 ``IDEMPOTENCY_KEY_REUSED``; none of these is charged;
+2. validate the body — a 422 ``VALIDATION_FAILED`` is stored and replayed;
+3. charge the rate limits and quotas — a 429 releases the key (nothing ran);
+4. run the handler — success and definitive rejections are stored; retriable
+   failures release the key so the client's retry runs again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from hub.actions.executions import execution_row
+from hub.actions.handlers import ActionCall, ActionFailed, ActionRejected, handler_named
+from hub.actions.idempotency import fingerprint
+from hub.actions.metrics import ACTIONS, CONFLICTS, LATENCY, REPLAYS
+from hub.actions.records import Answer, InProgress, Owned, Replay, Reused
+from hub.actions.spec import ActionSpec
+from hub.actions.state import state_of
+from hub.runtime import Runtime
+from hub.tenancy.auth import IntegrationPrincipal
+from hub.web.decoding import collect_errors
+from hub.web.errors import PROBLEM_CONTENT_TYPE, FieldError, ProblemError
+
+log = logging.getLogger("hub.actions")
+
+JSON = "application/json"
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+
+class ActionResult(msgspec.Struct):
+    execution_id: str
+    action: str
+    status: str
+    outputs: Any
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResponse:
+    status: int
+    media_type: str
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+_result_encoder = msgspec.json.Encoder()
+
+
+def _problem_answer(problem: ProblemError, correlation_id: str) -> Answer:
+    return Answer(problem.status, PROBLEM_CONTENT_TYPE, problem.body(correlation_id))
+
+
+async def run_action(
+    rt: Runtime,
+    principal: IntegrationPrincipal,
+    spec: ActionSpec,
+    key: str,
+    body: Any,
+    correlation_id: str,
+) -> ActionResponse:
+    """``body`` is the decoded JSON (any shape): it is fingerprinted before validation."""
+    state = state_of(rt)
+    claim = await state.store.claim(
+        tenant_id=principal.tenant_id,
+        integration_id=principal.integration_id,
+        key=key,
+        action=spec.name,
+        fingerprint=fingerprint(spec.name, body),
+        now=rt.clock.now(),
+    )
+    if isinstance(claim, Replay):
+        REPLAYS.labels(spec.name).inc()
+        ACTIONS.labels(spec.name, "replayed").inc()
+        if claim.execution_id is not None:
+            state.replays.add(claim.execution_id)
+        return ActionResponse(claim.status, claim.media_type, claim.body, {REPLAYED_HEADER: "true"})
+    if isinstance(claim, InProgress):
+        CONFLICTS.labels(spec.name, "in_progress").inc()
+        ACTIONS.labels(spec.name, "in_progress").inc()
+        raise ProblemError(
+            "IDEMPOTENCY_IN_PROGRESS",
+            "a request with this Idempotency-Key is still running; retry shortly",
+            headers={"Retry-After": str(claim.retry_after)},
+        )
+    if isinstance(claim, Reused):
+        CONFLICTS.labels(spec.name, "key_reused").inc()
+        ACTIONS.labels(spec.name, "key_reused").inc()
+        raise ProblemError(
+            "IDEMPOTENCY_KEY_REUSED",
+            "this Idempotency-Key was used with another action or body; "
+            "use a new key for a new request",
+        )
+    return await _execute(rt, principal, spec, key, body, correlation_id, claim)
+
+
+async def _execute(
+    rt: Runtime,
+    principal: IntegrationPrincipal,
+    spec: ActionSpec,
+    key: str,
+    body: Any,
+    correlation_id: str,
+    owned: Owned,
+) -> ActionResponse:
+    state = state_of(rt)
+    try:
+        inputs = msgspec.convert(body, spec.input_type)
+    except msgspec.ValidationError:
+        errors = collect_errors(body, spec.input_type) or [
+            FieldError(path="$", message="invalid body")
+        ]
+        problem = ProblemError(
+            "VALIDATION_FAILED", "the body does not match the action's input schema", errors=errors
+        )
+        answer = _problem_answer(problem, correlation_id)
+        await state.store.complete(owned, answer, None)
+        ACTIONS.labels(spec.name, "invalid").inc()
+        return ActionResponse(answer.status, answer.media_type, answer.body)
+
+    try:
+        limit_headers = await state.limiter.charge(principal)
+    except ProblemError:
+        await state.store.release(owned, None)
+        ACTIONS.labels(spec.name, "throttled").inc()
+        raise
+
+    handler_name = spec.handler_for(principal.sandbox)
+    handler = handler_named(rt, handler_name)
+    started_at = rt.clock.now()
+    started = time.perf_counter()
+    call = ActionCall(
+        action=spec,
+        inputs=inputs,
+        tenant_id=principal.tenant_id,
+        integration_id=principal.integration_id,
+        execution_id=owned.execution_id,
+        idempotency_key=key,
+        idempotency_id=owned.record_id,
+        correlation_id=correlation_id,
+        sandbox=principal.sandbox,
+        started_at=started_at,
+    )
+
+    def execution(status: str, http_status: int, error_code: str | None) -> dict[str, Any]:
+        return execution_row(
+            execution_id=owned.execution_id,
+            tenant_id=principal.tenant_id,
+            integration_id=principal.integration_id,
+            action=spec.name,
+            sandbox=principal.sandbox,
+            handler=handler_name,
+            status=status,
+            error_code=error_code,
+            http_status=http_status,
+            idempotency_key=key,
+            attempt=owned.attempt,
+            correlation_id=correlation_id,
+            started_at=started_at,
+            duration_ms=int((time.perf_counter() - started) * 1000),
+        )
+
+    try:
+        if handler is None:
+            raise ActionFailed("UNAVAILABLE", f"no {handler_name} handler is configured")
+        outputs = _outputs(spec, await handler(rt, call))
+    except ActionRejected as rejected:
+        problem = ProblemError(
+            "VALIDATION_FAILED", rejected.detail, errors=rejected.errors, extra=rejected.extra
+        )
+        answer = _problem_answer(problem, correlation_id)
+        await state.store.complete(owned, answer, execution("rejected", 422, problem.code))
+        _observe(spec, handler_name, "rejected", started)
+        return ActionResponse(answer.status, answer.media_type, answer.body, limit_headers)
+    except ActionFailed as failed:
+        problem = ProblemError(
+            failed.code,
+            failed.detail,
+            headers=(
+                {"Retry-After": str(failed.retry_after)} if failed.retry_after is not None else {}
+            ),
+        )
+        await state.store.release(owned, execution("failed", problem.status, problem.code))
+        _observe(spec, handler_name, "failed", started)
+        raise problem from None
+    except ProblemError as problem:
+        # A hub service the handler used said no (e.g. event ingest): a 4xx is as
+        # definitive as a rejection, anything else may pass on a retry.
+        if 400 <= problem.status < 500:
+            answer = _problem_answer(problem, correlation_id)
+            await state.store.complete(
+                owned, answer, execution("rejected", problem.status, problem.code)
+            )
+            _observe(spec, handler_name, "rejected", started)
+            return ActionResponse(answer.status, answer.media_type, answer.body, limit_headers)
+        await state.store.release(owned, execution("failed", problem.status, problem.code))
+        _observe(spec, handler_name, "failed", started)
+        raise
+    except Exception:
+        log.exception("action handler crashed", extra={"action": spec.name})
+        await state.store.release(owned, execution("failed", 500, "INTERNAL"))
+        _observe(spec, handler_name, "failed", started)
+        raise ProblemError("INTERNAL", "the action failed unexpectedly; retry later") from None
+
+    answer = Answer(
+        200,
+        JSON,
+        _result_encoder.encode(
+            ActionResult(
+                execution_id=owned.execution_id,
+                action=spec.name,
+                status="succeeded",
+                outputs=outputs,
+            )
+        ),
+    )
+    await state.store.complete(owned, answer, execution("succeeded", 200, None))
+    _observe(spec, handler_name, "succeeded", started)
+    return ActionResponse(answer.status, answer.media_type, answer.body, limit_headers)
+
+
+def _outputs(spec: ActionSpec, outputs: Any) -> Any:
+    if isinstance(outputs, spec.output_type):
+        return outputs
+    try:
+        return msgspec.convert(outputs, spec.output_type)
+    except msgspec.ValidationError as exc:
+        raise ActionFailed(
+            "UPSTREAM_ERROR", f"the handler's outputs do not match the action's schema: {exc}"
+        ) from None
+
+
+def _observe(spec: ActionSpec, handler: str, outcome: str, started: float) -> None:
+    ACTIONS.labels(spec.name, outcome).inc()
+    LATENCY.labels(spec.name, handler).observe(time.perf_counter() - started)
