@@ -10,6 +10,7 @@ from typing import Any
 
 from hub.actions import routes as actions_routes
 from hub.admin import routes as admin_routes
+from hub.delivery import jobs as delivery_jobs
 from hub.delivery import routes as delivery_routes
 from hub.events import routes as events_routes
 from hub.hooks import routes as hooks_routes
@@ -41,6 +42,8 @@ STARTUP: list[Callable[[Runtime], Awaitable[None]]] = []
 # and cron jobs, contributed by each capability.
 JOBS: list[Any] = []
 CRON_JOBS: list[Any] = []
+JOBS += delivery_jobs.JOBS
+CRON_JOBS += delivery_jobs.CRON_JOBS
 
 # Actions (issue 3): idempotency store, limiter, handlers; the upstream product's client.
 from hub.actions import jobs as actions_jobs  # noqa: E402

@@ -5,6 +5,8 @@ One typed object, passed explicitly; nothing else in the hub reads ``os.environ`
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -12,6 +14,8 @@ from pathlib import Path
 import msgspec
 
 DEV_STATE_DIR = Path(".hub")
+MIN_BOOTSTRAP_TOKEN_LENGTH = 32
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class ConfigError(Exception):
@@ -43,6 +47,14 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     delivery_timeout_seconds: float = 15.0
     delivery_concurrency: int = 64
     subscription_auto_disable_seconds: int = 5 * 24 * 3600
+    # How long a claimed delivery stays reserved for its worker (> the total timeout).
+    delivery_lease_seconds: float = 60.0
+    # How often the sweeper re-finds due deliveries from Postgres (lost jobs, Redis flush).
+    delivery_sweep_seconds: int = 10
+    # Deliveries claimed per subscription lane at once.
+    delivery_batch_size: int = 100
+    # A worker process serves its Prometheus metrics here (0 = off).
+    worker_metrics_port: int = 0
     public_base_url: str = "http://127.0.0.1:8000"
 
     @property
@@ -81,6 +93,33 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
 
 
+def _check_fernet_keys(keys: tuple[str, ...]) -> None:
+    for n, key in enumerate(keys, 1):
+        try:
+            valid = len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32
+        except (binascii.Error, UnicodeError, ValueError):
+            valid = False
+        if not valid:
+            raise ConfigError(
+                f"HUB_SECRET_KEYS: key {n} is not a Fernet key (32 url-safe base64 bytes); "
+                "make one with `hub admin generate-secret-key`"
+            )
+
+
+def _check_values(settings: Settings) -> None:
+    """Rules every environment shares; the message names the variable to fix."""
+    token = settings.bootstrap_admin_token
+    if token is not None and len(token) < MIN_BOOTSTRAP_TOKEN_LENGTH:
+        raise ConfigError(
+            f"HUB_BOOTSTRAP_ADMIN_TOKEN must be at least {MIN_BOOTSTRAP_TOKEN_LENGTH} characters"
+        )
+    if settings.max_body_bytes < 1:
+        raise ConfigError("HUB_MAX_BODY_BYTES must be a positive number of bytes")
+    if settings.log_level not in LOG_LEVELS:
+        raise ConfigError(f"HUB_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+    _check_fernet_keys(settings.secret_keys)
+
+
 def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
     """Build settings from ``env`` (default ``os.environ``); ``overrides`` win."""
     env = os.environ if env is None else env
@@ -103,9 +142,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "idempotency_lock_seconds": _int(env, "HUB_IDEMPOTENCY_LOCK_SECONDS", 60),
         "idempotency_ttl_seconds": _int(env, "HUB_IDEMPOTENCY_TTL_SECONDS", 24 * 3600),
         "upstream_timeout_seconds": _float(env, "HUB_UPSTREAM_TIMEOUT_SECONDS", 10.0),
-        "execution_retention_seconds": _int(
-            env, "HUB_EXECUTION_RETENTION_SECONDS", 30 * 24 * 3600
-        ),
+        "execution_retention_seconds": _int(env, "HUB_EXECUTION_RETENTION_SECONDS", 30 * 24 * 3600),
         "max_subscriptions_per_integration": _int(env, "HUB_MAX_SUBSCRIPTIONS", 100),
         "event_retention_seconds": _int(env, "HUB_EVENT_RETENTION_SECONDS", 7 * 24 * 3600),
         "delivery_body_retention_seconds": _int(
@@ -117,10 +154,15 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "subscription_auto_disable_seconds": _int(
             env, "HUB_SUBSCRIPTION_AUTO_DISABLE_SECONDS", 5 * 24 * 3600
         ),
+        "delivery_lease_seconds": _float(env, "HUB_DELIVERY_LEASE_SECONDS", 60.0),
+        "delivery_sweep_seconds": _int(env, "HUB_DELIVERY_SWEEP_SECONDS", 10),
+        "delivery_batch_size": _int(env, "HUB_DELIVERY_BATCH_SIZE", 100),
+        "worker_metrics_port": _int(env, "HUB_WORKER_METRICS_PORT", 0),
         "public_base_url": env.get("HUB_PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
     }
     values.update(overrides)
     settings = msgspec.convert(values, Settings)
+    _check_values(settings)
     return _with_defaults(settings)
 
 

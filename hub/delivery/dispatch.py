@@ -1,19 +1,37 @@
-"""Handing committed deliveries to the delivery engine (issue 5 fills it in).
+"""Handing committed deliveries to the delivery engine.
 
 Interface other capabilities rely on (keep the signature): call
 ``enqueue_deliveries`` only AFTER the transaction that created the deliveries has
-committed. It must never raise on a Redis failure: the sweeper re-enqueues.
+committed. It never raises on a Redis failure: the sweeper re-finds every due
+delivery in Postgres, so a lost hand-off only delays it.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
+
+from hub.delivery import ready
 
 if TYPE_CHECKING:
     from hub.runtime import Runtime
 
+log = logging.getLogger("hub.delivery")
+
 
 async def enqueue_deliveries(rt: Runtime, delivery_ids: Sequence[str]) -> None:
-    """Until the engine lands, deliveries stay pending in Postgres (nothing is lost)."""
-    return None
+    """Queue the ids for the next pump round and make sure one is coming."""
+    if not delivery_ids:
+        return
+    try:
+        await ready.push_fresh(rt, list(delivery_ids))
+        await ready.wake(rt)
+    except Exception:
+        # Deliberately broad: whatever Redis (or the network to it) does, the
+        # deliveries are safe in Postgres and the sweeper will find them.
+        log.warning(
+            "could not queue deliveries; the sweeper will pick them up",
+            extra={"count": len(delivery_ids)},
+            exc_info=True,
+        )

@@ -17,6 +17,8 @@ class Delivery(Base):
         Index("ix_deliveries_due", "status", "next_attempt_at"),
         Index("ix_deliveries_subscription", "subscription_id", "status"),
         Index("ix_deliveries_tenant_created", "tenant_id", "created_at"),
+        # A lane (one subscription's queue) is claimed oldest-due first.
+        Index("ix_deliveries_lane", "subscription_id", "status", "next_attempt_at"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)  # also the webhook-id
@@ -40,6 +42,12 @@ class Delivery(Base):
     event_received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     replay_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Who holds the in-flight lease: outcome writes are conditional on it, so a
+    # worker whose lease expired (and was re-claimed) cannot overwrite the truth.
+    lease_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # Lowered below the schedule's length after a non-retriable answer (other 4xx).
+    attempt_limit: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class DeliveryAttempt(Base):
@@ -54,3 +62,6 @@ class DeliveryAttempt(Base):
     error_class: Mapped[str | None] = mapped_column(String(40), nullable=True)
     response_headers: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     response_excerpt: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Which replay of the delivery made this attempt (0 = before any replay):
+    # a replay starts ``number`` from 1 again.
+    replay: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

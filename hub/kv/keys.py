@@ -37,6 +37,31 @@ class RedisKeys:
         """Marker that a delivery's job is queued; the sweeper skips it while present."""
         return f"{self.prefix}queued:{delivery_id}"
 
+    @property
+    def delivery_ready(self) -> str:
+        """Sorted set: subscription id -> when its lane next has due deliveries."""
+        return f"{self.prefix}delivery-ready"
+
+    @property
+    def delivery_fresh(self) -> str:
+        """List of just-committed delivery ids waiting to be sorted into lanes."""
+        return f"{self.prefix}delivery-fresh"
+
+    @property
+    def delivery_wake(self) -> str:
+        """Set while a pump job is queued, so bursts of work enqueue one job."""
+        return f"{self.prefix}delivery-wake"
+
+    @property
+    def delivery_sweep(self) -> str:
+        """Held for one sweep interval by the worker that last swept."""
+        return f"{self.prefix}delivery-sweep"
+
+    @property
+    def breakers_open(self) -> str:
+        """Sorted set: subscription id -> when its open breaker lets a probe through."""
+        return f"{self.prefix}breakers-open"
+
     def lock(self, name: str) -> str:
         return f"{self.prefix}lock:{name}"
 

@@ -1,0 +1,362 @@
+"""The delivery engine: one pump round claims due lanes, sends, records.
+
+A round (one arq job, ``delivery_pump``):
+1. sorts just-committed deliveries into lanes (one per subscription);
+2. takes up to ``LANES_PER_ROUND`` due lanes and, per lane, asks the breaker,
+   the endpoint's rate and the tenant's quota how many it may send now;
+3. claims that many rows with a lease, wakes another pump if work remains (so
+   batches overlap across job slots and worker processes);
+4. sends them concurrently over the shared HTTP client (``delivery_concurrency``
+   at a time per process);
+5. records every outcome in one transaction, then feeds the breaker and
+   re-marks lanes for their retries.
+
+One job per batch of up to ``delivery_batch_size`` deliveries per lane, never
+one per HTTP request: that is what lets a worker go faster than arq's own job
+rate. Throttled and breaker-held lanes are re-marked for later without touching
+their rows, so they consume no attempt and cost other tenants nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select, update
+
+from hub.delivery import lanes as lane_store
+from hub.delivery import metrics, ready
+from hub.delivery.breaker import Breaker, BreakerPolicy, Tally
+from hub.delivery.lanes import OPEN_STATUSES, ClaimedRow, Lane
+from hub.delivery.models import Delivery
+from hub.delivery.outcomes import Observed, decide
+from hub.delivery.pacing import endpoint_limit, quota_limit, take
+from hub.delivery.recording import Outcome, write_outcomes
+from hub.delivery.sender import Sender, SendResult
+from hub.limits.gcra import RateLimiter
+
+if TYPE_CHECKING:
+    from hub.runtime import Runtime
+
+log = logging.getLogger("hub.delivery")
+
+LANES_PER_ROUND = 16
+FRESH_PER_ROUND = 2000
+# Errors that mean no request reached the receiver: they say nothing about its health.
+_NOT_SENT = frozenset({"no_secret", "body_purged", "invalid_target", "target_blocked"})
+
+
+@dataclass(slots=True)
+class _Plan:
+    lane: Lane
+    granted: int
+    probe: bool
+    wait: float
+
+
+class DeliveryEngine:
+    def __init__(
+        self,
+        rt: Runtime,
+        *,
+        breaker_policy: BreakerPolicy | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        settings = rt.settings
+        self.rt = rt
+        self.sender = Sender(settings)
+        self.limiter = RateLimiter(rt.redis)
+        self.breaker = Breaker(rt.redis, rt.keys, breaker_policy)
+        self.batch_size = max(1, settings.delivery_batch_size)
+        self.max_inflight = 2 * max(1, settings.delivery_concurrency)
+        self.inflight = 0
+        self.draining = False
+        self._sem = asyncio.Semaphore(max(1, settings.delivery_concurrency))
+        self._rounds: set[asyncio.Task[int]] = set()
+        self._rng = rng
+        self._is_postgres = not rt.db.is_sqlite
+        self._timeout = settings.delivery_timeout_seconds
+        self._lease = max(settings.delivery_lease_seconds, settings.delivery_timeout_seconds + 5)
+
+    # -- driving -------------------------------------------------------------
+
+    async def pump(self) -> int:
+        """One round; returns how many attempts it made."""
+        task = asyncio.get_running_loop().create_task(self._round())
+        self._rounds.add(task)
+        task.add_done_callback(self._rounds.discard)
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            # arq cancels running jobs on SIGTERM. The round goes on: it sends nothing
+            # new, finishes the requests already on the wire and records them;
+            # ``aclose`` (run when the worker's runtime closes) waits for it.
+            self.draining = True
+            raise
+
+    async def run_until_idle(self, max_rounds: int = 100_000) -> int:
+        """Pump until no lane is due at ``rt.clock.now()`` (tests, benchmarks, ``hub dev``)."""
+        attempts = 0
+        for _ in range(max_rounds):
+            attempts += await self.pump()
+            if not await ready.has_work(self.rt, self.rt.clock.now()):
+                break
+        return attempts
+
+    async def aclose(self) -> None:
+        self.draining = True
+        if self._rounds:
+            await asyncio.wait(set(self._rounds), timeout=self._timeout + 10)
+        await self.sender.aclose()
+
+    # -- one round -----------------------------------------------------------
+
+    async def _round(self) -> int:
+        rt = self.rt
+        await ready.clear_wake(rt)
+        now = rt.clock.now()
+        await self._sort_fresh(now)
+        room = self.max_inflight - self.inflight
+        if self.draining or room <= 0:
+            return 0
+        due = await ready.pop_due(rt, now, LANES_PER_ROUND)
+        if not due:
+            return 0
+        token = uuid.uuid4().hex
+        lease_until = now + timedelta(seconds=self._lease)
+        batch = await self._claim(due, now, room, token, lease_until)
+        if await ready.has_work(rt, now):
+            await ready.wake(rt)
+        if not batch:
+            return 0
+        results = await self._send(batch, lease_until)
+        attempts = await self._record(batch, results, token)
+        if await ready.has_work(rt, rt.clock.now()):
+            await ready.wake(rt)
+        return attempts
+
+    async def _sort_fresh(self, now: datetime) -> None:
+        ids = await ready.pop_fresh(self.rt, FRESH_PER_ROUND)
+        if not ids:
+            return
+        async with self.rt.db.session() as session:
+            rows = await session.execute(
+                select(Delivery.subscription_id, func.min(Delivery.next_attempt_at))
+                .where(Delivery.id.in_(ids), Delivery.status.in_(OPEN_STATUSES))
+                .group_by(Delivery.subscription_id)
+            )
+            lanes = {sub: when for sub, when in rows}
+        await ready.mark_ready(self.rt, lanes)
+        if len(ids) == FRESH_PER_ROUND:
+            await ready.wake(self.rt)
+
+    async def _claim(
+        self, due: list[str], now: datetime, room: int, token: str, lease_until: datetime
+    ) -> list[tuple[ClaimedRow, Lane]]:
+        rt = self.rt
+        async with rt.db.session() as session:
+            lanes = await lane_store.load_lanes(session, due, now, rt.vault)
+        remark: dict[str, datetime] = {}
+        gone: list[str] = []
+        plans: list[_Plan] = []
+        for sub_id in due:
+            lane = lanes.get(sub_id)
+            if lane is None:
+                continue
+            if lane.status == "deleted":
+                gone.append(sub_id)
+                continue
+            if lane.status != "active":
+                continue  # paused, disabled, tenant disabled: the sweeper re-marks on resume
+            if room <= 0:
+                remark[sub_id] = now
+                continue
+            plan = await self._plan(lane, now, min(self.batch_size, room), remark)
+            if plan is not None:
+                plans.append(plan)
+                room -= plan.granted
+        batch: list[tuple[ClaimedRow, Lane]] = []
+        async with rt.db.transaction() as session:
+            for sub_id in gone:
+                await lane_store.cancel_lane(session, sub_id, now)
+            for plan in plans:
+                sub_id = plan.lane.subscription_id
+                rows = await lane_store.claim(
+                    session,
+                    sub_id,
+                    now=now,
+                    limit=plan.granted,
+                    lease_until=lease_until,
+                    token=token,
+                    is_postgres=self._is_postgres,
+                )
+                for row in rows:
+                    row.probe = plan.probe
+                    batch.append((row, plan.lane))
+                later = now + timedelta(seconds=plan.wait)
+                if len(rows) >= plan.granted:
+                    remark[sub_id] = later  # there may be more
+                else:
+                    upcoming = await lane_store.next_due(session, sub_id, now)
+                    if upcoming is not None:
+                        # Due but not claimable: another worker is claiming it right now.
+                        floor = now + timedelta(seconds=1) if upcoming <= now else upcoming
+                        remark[sub_id] = max(floor, later)
+                    if plan.probe and not rows:
+                        await self.breaker.release_probe(sub_id)
+        await ready.mark_ready(rt, remark)
+        return batch
+
+    async def _plan(
+        self, lane: Lane, now: datetime, want: int, remark: dict[str, datetime]
+    ) -> _Plan | None:
+        """How many of the lane's deliveries may go now (None: defer the lane)."""
+        rt = self.rt
+        sub_id = lane.subscription_id
+        gate, wait = await self.breaker.gate(sub_id, now)
+        if gate == "open":
+            remark[sub_id] = now + timedelta(seconds=max(wait, 0.001))
+            metrics.THROTTLED.labels("breaker").inc()
+            return None
+        probe = gate == "probe"
+        if probe:
+            want = 1
+        grant = await take(
+            self.limiter,
+            rt.keys.delivery_rate(sub_id),
+            endpoint_limit(lane.rate_per_second),
+            want,
+            now,
+        )
+        reason = "rate"
+        if grant.granted and lane.deliveries_per_minute is not None:
+            quota = await take(
+                self.limiter,
+                rt.keys.rate_limit("deliveries", lane.tenant_id, "minute"),
+                quota_limit(lane.deliveries_per_minute),
+                grant.granted,
+                now,
+            )
+            grant = type(grant)(quota.granted, max(grant.wait, quota.wait))
+            reason = "quota"
+        if not grant.granted:
+            remark[sub_id] = now + timedelta(seconds=grant.wait)
+            metrics.THROTTLED.labels(reason).inc()
+            if probe:
+                await self.breaker.release_probe(sub_id)
+            return None
+        return _Plan(lane, grant.granted, probe, grant.wait)
+
+    async def _send(
+        self, batch: list[tuple[ClaimedRow, Lane]], lease_until: datetime
+    ) -> list[SendResult | None]:
+        rt = self.rt
+        # Start no request that could still be running when the lease ends.
+        last_start = lease_until - timedelta(seconds=self._timeout + 1)
+        self.inflight += len(batch)
+
+        async def one(row: ClaimedRow, lane: Lane) -> SendResult | None:
+            try:
+                async with self._sem:
+                    now = rt.clock.now()
+                    if self.draining or now >= last_start:
+                        return None  # released for another worker
+                    if row.body is None:
+                        return SendResult(Observed(None, "body_purged"), now, 0)
+                    if not lane.secrets:
+                        return SendResult(Observed(None, "no_secret"), now, 0)
+                    return await self.sender.send(
+                        lane.target_url,
+                        secrets=lane.secrets,
+                        msg_id=row.id,
+                        body=row.body,
+                        now=now,
+                    )
+            finally:
+                self.inflight -= 1
+
+        return list(await asyncio.gather(*(one(row, lane) for row, lane in batch)))
+
+    async def _record(
+        self,
+        batch: list[tuple[ClaimedRow, Lane]],
+        results: list[SendResult | None],
+        token: str,
+    ) -> int:
+        rt = self.rt
+        now = rt.clock.now()
+        outcomes: list[Outcome] = []
+        released: list[ClaimedRow] = []
+        for (row, lane), result in zip(batch, results, strict=True):
+            if result is None:
+                released.append(row)
+                continue
+            verdict = decide(
+                result.observed,
+                attempt_number=row.attempt_count + 1,
+                attempt_limit=row.attempt_limit,
+                schedule=lane.schedule,
+                now=now,
+                rng=self._rng,
+            )
+            outcomes.append(Outcome(row, result, verdict))
+        async with rt.db.transaction() as session:
+            if outcomes:
+                written = await write_outcomes(session, outcomes, token=token, now=now)
+                if written.lost_lease:
+                    log.warning(
+                        "outcomes dropped: lease expired and re-claimed",
+                        extra={"count": written.lost_lease},
+                    )
+            if released:
+                await session.execute(
+                    update(Delivery)
+                    .where(
+                        Delivery.id.in_([r.id for r in released]),
+                        Delivery.lease_token == token,
+                    )
+                    .values(lease_until=None, lease_token=None)
+                    .execution_options(synchronize_session=False)
+                )
+        await self._after_commit(outcomes, released, now)
+        return len(outcomes)
+
+    async def _after_commit(
+        self, outcomes: list[Outcome], released: list[ClaimedRow], now: datetime
+    ) -> None:
+        remark: dict[str, datetime] = {}
+        for row in released:
+            remark[row.subscription_id] = now
+            metrics.DELIVERIES.labels("released").inc()
+        tallies: dict[str, list[bool]] = {}
+        probes: set[str] = set()
+        for o in sorted(outcomes, key=lambda o: o.result.duration_ms):
+            status = o.verdict.status
+            sub_id = o.row.subscription_id
+            metrics.DELIVERIES.labels("gone" if status == "cancelled" else status).inc()
+            code = o.result.observed.status_code
+            if code is not None or o.result.observed.error_class not in _NOT_SENT:
+                metrics.ATTEMPT_DURATION.labels(metrics.result_label(code)).observe(
+                    o.result.duration_ms / 1000.0
+                )
+                if status != "cancelled":
+                    tallies.setdefault(sub_id, []).append(status == "delivered")
+            if o.row.probe:
+                probes.add(sub_id)
+            if status == "delivered":
+                latency = (now - o.row.event_received_at).total_seconds()
+                metrics.INGEST_TO_DELIVERY.observe(max(0.0, latency))
+            elif status == "retrying" and o.verdict.next_attempt_at is not None:
+                when = o.verdict.next_attempt_at
+                if sub_id not in remark or when < remark[sub_id]:
+                    remark[sub_id] = when
+        await ready.mark_ready(self.rt, remark)
+        for sub_id, seen in tallies.items():
+            await self.breaker.record(sub_id, Tally.of(seen), now, probe=sub_id in probes)
+        for sub_id in probes - set(tallies):
+            await self.breaker.release_probe(sub_id)

@@ -1,0 +1,40 @@
+"""The delivery engine's arq jobs. Each takes no payload and is idempotent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from arq.cron import cron
+
+from hub.delivery import ready
+from hub.delivery.autodisable import disable_failing
+from hub.delivery.runtime import engine_of
+from hub.delivery.sweeper import sweep_if_elected
+from hub.runtime import Runtime
+
+
+async def delivery_pump(ctx: dict[str, Any]) -> int:
+    """One pump round (see ``hub.delivery.engine``); queued by ``ready.wake``."""
+    rt: Runtime = ctx["rt"]
+    return await engine_of(rt).pump()
+
+
+async def delivery_tick(ctx: dict[str, Any]) -> None:
+    """Every second: wake a pump for lanes that came due (retries, throttled lanes), and sweep."""
+    rt: Runtime = ctx["rt"]
+    engine = engine_of(rt)
+    await sweep_if_elected(rt, engine.breaker)
+    if await ready.has_work(rt, rt.clock.now()):
+        await ready.wake(rt)
+
+
+async def subscription_auto_disable(ctx: dict[str, Any]) -> int:
+    rt: Runtime = ctx["rt"]
+    return len(await disable_failing(rt))
+
+
+JOBS = [delivery_pump]
+CRON_JOBS = [
+    cron(delivery_tick, second=None, run_at_startup=True, timeout=60),
+    cron(subscription_auto_disable, second=30, timeout=300),
+]

@@ -1,0 +1,81 @@
+"""Which lanes have work, and waking a pump job to do it (all in Redis, all rebuildable).
+
+A lane is one subscription's queue of deliveries. Redis keeps a sorted set of
+lanes by the time they next have something due, plus a list of just-committed
+delivery ids not yet sorted into lanes. Postgres stays the truth: if Redis
+loses any of this, the sweeper rebuilds it from the deliveries table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hub.runtime import Runtime
+
+PUMP_JOB = "delivery_pump"
+# While set, a pump job is queued; bursts of enqueues then add one job, not thousands.
+WAKE_TTL_MS = 2000
+
+_POP_DUE = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, ARGV[2])
+for i = 1, #due, 2 do redis.call('ZREM', KEYS[1], due[i]) end
+return due
+"""
+
+
+async def push_fresh(rt: Runtime, delivery_ids: Sequence[str]) -> None:
+    if delivery_ids:
+        await rt.redis.rpush(rt.keys.delivery_fresh, *delivery_ids)  # type: ignore[misc]
+
+
+async def pop_fresh(rt: Runtime, count: int) -> list[str]:
+    raw = await rt.redis.lpop(rt.keys.delivery_fresh, count)  # type: ignore[misc]
+    if not raw:
+        return []
+    return [r.decode() if isinstance(r, bytes) else str(r) for r in raw]
+
+
+async def mark_ready(rt: Runtime, lanes: Mapping[str, datetime]) -> None:
+    """Each lane is due at the given time at the latest (an earlier mark is kept)."""
+    if lanes:
+        mapping = {sub: when.timestamp() for sub, when in lanes.items()}
+        await rt.redis.zadd(rt.keys.delivery_ready, mapping, lt=True)  # type: ignore[arg-type]
+
+
+async def pop_due(rt: Runtime, now: datetime, limit: int) -> list[str]:
+    """Take up to ``limit`` lanes due by ``now``; the caller re-marks what it leaves."""
+    script = rt.extras.get("delivery.pop_due")
+    if script is None:
+        script = rt.redis.register_script(_POP_DUE)
+        rt.extras["delivery.pop_due"] = script
+    raw = await script(keys=[rt.keys.delivery_ready], args=[repr(now.timestamp()), limit])
+    return [
+        (raw[i].decode() if isinstance(raw[i], bytes) else str(raw[i]))
+        for i in range(0, len(raw), 2)
+    ]
+
+
+async def has_work(rt: Runtime, now: datetime) -> bool:
+    due = await rt.redis.zcount(rt.keys.delivery_ready, "-inf", now.timestamp())
+    if due:
+        return True
+    return bool(await rt.redis.llen(rt.keys.delivery_fresh))  # type: ignore[misc]
+
+
+async def next_due(rt: Runtime) -> float | None:
+    first = await rt.redis.zrange(rt.keys.delivery_ready, 0, 0, withscores=True)
+    return float(first[0][1]) if first else None
+
+
+async def wake(rt: Runtime) -> None:
+    """Make sure a pump job is queued (one for a burst of calls)."""
+    if await rt.redis.set(rt.keys.delivery_wake, b"1", nx=True, px=WAKE_TTL_MS):
+        await rt.redis.enqueue_job(PUMP_JOB, _queue_name=rt.keys.queue)
+
+
+async def clear_wake(rt: Runtime) -> None:
+    """A pump starts: later work must queue another one."""
+    await rt.redis.delete(rt.keys.delivery_wake)
