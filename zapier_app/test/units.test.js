@@ -125,3 +125,44 @@ describe('delivery signatures', () => {
     assert.equal(verify({ headers: headers(`v1,${good}`), content }, undefined), 'unsigned');
   });
 });
+
+describe('problems become Zapier errors', () => {
+  const { errors } = require('zapier-platform-core');
+  const { errorFor } = require('../lib/errors');
+  const z = { errors };
+  const response = (status, problem, headers = {}) => ({
+    status,
+    content: JSON.stringify(problem),
+    headers: { get: (name) => headers[name.toLowerCase()] ?? null },
+  });
+
+  it('409 IDEMPOTENCY_IN_PROGRESS is retried later (ThrottledError with Retry-After)', () => {
+    const err = errorFor(z, response(409, { code: 'IDEMPOTENCY_IN_PROGRESS', detail: 'still running' }, { 'retry-after': '2' }));
+    assert.equal(err.name, 'ThrottledError');
+    assert.equal(JSON.parse(err.message).delay, 2);
+  });
+
+  it('429 keeps the Retry-After delay', () => {
+    const err = errorFor(z, response(429, { code: 'QUOTA_EXCEEDED', detail: 'quota' }, { 'retry-after': '30' }));
+    assert.equal(err.name, 'ThrottledError');
+    assert.deepEqual(JSON.parse(err.message), { message: 'quota [QUOTA_EXCEEDED]', delay: 30 });
+  });
+
+  it('5xx is a plain Error carrying code and status (Autoreplay may run the step again)', () => {
+    const err = errorFor(z, response(502, { code: 'UPSTREAM_ERROR', detail: 'upstream answered 503', correlation_id: 'req_1' }));
+    assert.equal(err.name, 'AppError');
+    assert.deepEqual(JSON.parse(err.message), {
+      message: 'upstream answered 503 [UPSTREAM_ERROR] (correlation id req_1)',
+      code: 'UPSTREAM_ERROR',
+      status: 502,
+    });
+  });
+
+  it('422 lists every field error; 401 asks to reconnect; non-JSON bodies still map', () => {
+    const err = errorFor(z, response(422, { code: 'VALIDATION_FAILED', detail: 'invalid', errors: [{ path: '$.to', message: 'bad phone' }] }));
+    assert.match(JSON.parse(err.message).message, /invalid \[VALIDATION_FAILED\]: \$\.to: bad phone/);
+    assert.equal(errorFor(z, response(401, { code: 'KEY_REVOKED', detail: 'revoked' })).name, 'ExpiredAuthError');
+    const html = { status: 503, content: '<html>', headers: { get: () => null } };
+    assert.equal(JSON.parse(errorFor(z, html).message).status, 503);
+  });
+});
