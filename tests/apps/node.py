@@ -71,9 +71,7 @@ async def run_node(
 
 async def node_tests(*files: str, env: Mapping[str, str] | None = None) -> Run:
     """``node --test`` with the TAP reporter, one file at a time (a live hub is shared)."""
-    return await run_node(
-        "--test", "--test-reporter=tap", "--test-concurrency=1", *files, env=env
-    )
+    return await run_node("--test", "--test-reporter=tap", "--test-concurrency=1", *files, env=env)
 
 
 def assert_all_passed(run: Run) -> None:

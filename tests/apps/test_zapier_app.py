@@ -8,7 +8,14 @@ from __future__ import annotations
 import json
 
 from tests.apps.catalogs import ZAPIER_APP, exported_text
-from tests.apps.node import OFFLINE_GUARD, QUIET_CLI, ZAPIER_CLI, assert_all_passed, node_tests, run_node
+from tests.apps.node import (
+    OFFLINE_GUARD,
+    QUIET_CLI,
+    ZAPIER_CLI,
+    assert_all_passed,
+    node_tests,
+    run_node,
+)
 
 
 def test_the_committed_catalog_is_what_the_hub_exports() -> None:
