@@ -120,10 +120,14 @@ async def claim(
     )
     if is_postgres:
         candidates = candidates.with_for_update(skip_locked=True)
+    # A CTE, not ``IN (subquery)``: Postgres may run a semi-join's subquery more
+    # than once, and with SKIP LOCKED each run picks other rows (claiming more
+    # than ``limit``); a FOR UPDATE CTE is materialized exactly once.
+    due = candidates.cte("due")
     stmt = (
         update(Delivery)
         .where(
-            Delivery.id.in_(candidates.scalar_subquery()),
+            Delivery.id.in_(select(due.c.id)),
             Delivery.status.in_(OPEN_STATUSES),
             _live(now),
         )

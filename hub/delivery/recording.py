@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, or_, update
+from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.audit.service import record as audit
@@ -48,15 +48,16 @@ class Written:
 async def write_outcomes(
     session: AsyncSession, outcomes: Sequence[Outcome], *, token: str, now: datetime
 ) -> Written:
-    delivered = [o for o in outcomes if o.verdict.status == "delivered"]
-    others = [o for o in outcomes if o.verdict.status != "delivered"]
-    changed = 0
+    owned = await _still_ours(session, [o.row.id for o in outcomes], token)
+    mine = [o for o in outcomes if o.row.id in owned]
+    delivered = [o for o in mine if o.verdict.status == "delivered"]
+    others = [o for o in mine if o.verdict.status != "delivered"]
     if delivered:
         by_code: dict[int | None, list[str]] = {}
         for o in delivered:
             by_code.setdefault(o.result.observed.status_code, []).append(o.row.id)
         for code, ids in by_code.items():
-            result = await session.execute(
+            await session.execute(
                 update(_deliveries)
                 .where(
                     _deliveries.c.id.in_(ids),
@@ -74,7 +75,6 @@ async def write_outcomes(
                     lease_token=None,
                 )
             )
-            changed += int(getattr(result, "rowcount", 0) or 0)
     if others:
         stmt = (
             update(_deliveries)
@@ -106,14 +106,24 @@ async def write_outcomes(
             }
             for o in others
         ]
-        result = await session.execute(stmt, params)
-        changed += int(getattr(result, "rowcount", 0) or 0)
+        await session.execute(stmt, params)
+    # Every attempt happened, so every attempt is a row, owned or not.
     await session.execute(insert(_attempts), [_attempt_row(o) for o in outcomes])
-    gone = sorted({o.row.subscription_id for o in outcomes if o.verdict.status == "cancelled"})
+    gone = sorted({o.row.subscription_id for o in mine if o.verdict.status == "cancelled"})
     for sub_id in gone:
         await _subscription_gone(session, sub_id, now)
-    await _track_failing(session, outcomes, now)
-    return Written(len(delivered), max(0, len(outcomes) - changed), gone)
+    await _track_failing(session, mine, now)
+    return Written(len(delivered), len(outcomes) - len(mine), gone)
+
+
+async def _still_ours(session: AsyncSession, ids: list[str], token: str) -> set[str]:
+    """The rows this batch still holds the lease of, locked until the commit."""
+    rows = await session.scalars(
+        select(_deliveries.c.id)
+        .where(_deliveries.c.id.in_(ids), _deliveries.c.lease_token == token, _still_open)
+        .with_for_update()
+    )
+    return set(rows)
 
 
 def _attempt_row(o: Outcome) -> dict[str, Any]:
