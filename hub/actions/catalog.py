@@ -13,13 +13,14 @@ from typing import Any, cast
 
 import msgspec
 
-from hub.actions.defaults import DEFAULT_ACTIONS
+from hub.actions.lead_engine import LEAD_ENGINE_ACTIONS
+from hub.actions.publish import PUBLISH_EVENT
 from hub.actions.spec import ActionSpec, struct_schema
 from hub.events.catalog import EVENT_TYPES, EventType
 from hub.tenancy.scopes import scope_allows
 from hub.web.errors import CODES, PROBLEM_CONTENT_TYPE
 
-ACTIONS: dict[str, ActionSpec] = {spec.name: spec for spec in DEFAULT_ACTIONS}
+ACTIONS: dict[str, ActionSpec] = {spec.name: spec for spec in (*LEAD_ENGINE_ACTIONS, PUBLISH_EVENT)}
 
 CATALOG_FORMAT = "hub-catalog"
 CATALOG_VERSION = 1

@@ -52,8 +52,10 @@ def parse_idempotency_key(raw: str | None) -> str:
         )
     raw = raw.strip()
     value: str | None = raw
-    if len(raw) >= 2 and raw[0] == '"' and raw[-1] == '"':
-        value = _unquote_sf_string(raw)
+    if raw.startswith('"') or raw.endswith('"'):
+        # Quoted means an sf-string, whole and well-formed; a stray quote is a typo.
+        quoted = len(raw) >= 2 and raw.startswith('"') and raw.endswith('"')
+        value = _unquote_sf_string(raw) if quoted else None
     if value is None or not value or len(value) > MAX_KEY_LENGTH or not _printable(value):
         raise ProblemError(
             "IDEMPOTENCY_KEY_INVALID",

@@ -6,18 +6,70 @@ publishes once; a sandbox integration publishes sandbox events.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
+from msgspec import Meta
 
-from hub.actions.defaults import PublishEventInput, PublishEventOutput
 from hub.actions.handlers import ActionCall, ActionRejected
+from hub.actions.lead_engine.fields import AwareDateTime
 from hub.actions.sandbox import producer_id
+from hub.actions.spec import ActionSpec
 from hub.events import ingest
 from hub.events.catalog import EVENT_TYPES
 from hub.runtime import Runtime
 from hub.web.decoding import collect_errors
 from hub.web.errors import FieldError
+
+
+class PublishEventInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A catalog event to publish into the hub (delivered to the tenant's subscriptions)."""
+
+    type: Annotated[
+        str,
+        Meta(
+            pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$",
+            max_length=80,
+            description="A catalog event type (see the catalog's event_types).",
+            examples=["lead.created"],
+        ),
+    ]
+    data: Annotated[
+        dict[str, Any],
+        Meta(description="The event's data, as the event type's schema describes it."),
+    ]
+    occurred_at: AwareDateTime | None = None
+
+
+class PublishEventOutput(msgspec.Struct, kw_only=True):
+    """The published event (``duplicate`` when this Idempotency-Key already published it)."""
+
+    event_id: Annotated[str, Meta(examples=["evt_01jd2w8b0d2f4h6k8m0p2r4t6v"])] | None
+    type: str
+    duplicate: bool = False
+
+
+PUBLISH_EVENT = ActionSpec(
+    name="publish_event",
+    title="Publish Event",
+    description="Publishes a catalog event into the hub, as if the product had emitted it: "
+    "lets a scenario feed other zaps and scenarios. Sandbox integrations publish sandbox "
+    "events.",
+    noun="Event",
+    input_type=PublishEventInput,
+    output_type=PublishEventOutput,
+    sample_input={
+        "type": "lead.created",
+        "data": {"lead_id": "lead_01jd2v3k5m8n9p0q1r2s3t4u5v", "company_name": "Exemplo"},
+    },
+    sample_output={
+        "event_id": "evt_01jd2w8b0d2f4h6k8m0p2r4t6v",
+        "type": "lead.created",
+        "duplicate": False,
+    },
+    handler="publish",
+    sandbox_handler="publish",
+)
 
 
 async def publish_handler(rt: Runtime, call: ActionCall) -> Any:

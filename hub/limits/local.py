@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from hub.limits.gcra import Decision, Limit, _decision
+from hub.limits.gcra import Decision, Limit
+from hub.limits.multi import EPSILON_MS, decision, now_ms, zero_limit_decisions
 
 # Bound memory: past this many buckets, forget the ones that are full again.
 MAX_BUCKETS = 50_000
@@ -24,23 +25,22 @@ class LocalLimiter:
         return len(self._tats)
 
     def hit(
-        self, buckets: Sequence[tuple[str, Limit]], now: datetime, cost: int = 1
+        self, buckets: Sequence[tuple[str, Limit]], now_at: datetime, cost: int = 1
     ) -> list[Decision]:
-        now_ms = now.timestamp() * 1000.0
+        zero = zero_limit_decisions(buckets)
+        if zero is not None:
+            return zero
+        now = now_ms(now_at)
         if len(self._tats) > MAX_BUCKETS:
-            self._tats = {k: t for k, t in self._tats.items() if t > now_ms}
+            self._tats = {k: t for k, t in self._tats.items() if t > now}
         results: list[tuple[bool, float, float]] = []
         new_tats: list[float] = []
         for key, limit in buckets:
-            if limit.count <= 0:
-                results.append((False, limit.period * 1000.0, 0.0))
-                new_tats.append(now_ms)
-                continue
-            tat = max(self._tats.get(key, now_ms), now_ms)
+            tat = max(self._tats.get(key, now), now)
             new_tat = tat + limit.emission_ms * cost
-            diff = new_tat - now_ms
-            if diff > limit.tolerance_ms:
-                results.append((False, diff - limit.tolerance_ms, tat - now_ms))
+            diff = new_tat - now
+            if diff > limit.tolerance_ms + EPSILON_MS:
+                results.append((False, diff - limit.tolerance_ms, tat - now))
             else:
                 results.append((True, 0.0, diff))
             new_tats.append(new_tat)
@@ -48,6 +48,6 @@ class LocalLimiter:
             for (key, _), new_tat in zip(buckets, new_tats, strict=True):
                 self._tats[key] = new_tat
         return [
-            _decision(allowed, limit, a, b)
+            decision(allowed, limit, a, b)
             for (allowed, a, b), (_, limit) in zip(results, buckets, strict=True)
         ]

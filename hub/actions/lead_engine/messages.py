@@ -1,0 +1,149 @@
+"""Message actions: ``send_whatsapp_message`` and ``send_email``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+from hub.actions.handlers import ActionCall
+from hub.actions.lead_engine.fields import Email, LeadId, MessageStatus, Phone
+from hub.actions.lead_engine.sandbox_data import lead_ref, synthetic_id
+from hub.actions.spec import ActionSpec, Simulation
+
+
+class MessageOutput(msgspec.Struct, kw_only=True):
+    """The message as accepted for sending."""
+
+    message_id: Annotated[str, Meta(examples=["msg_01jd2w4r6t8v0x2z4b6d8f0h2k"])]
+    channel: Literal["whatsapp", "email"]
+    status: MessageStatus = "queued"
+
+
+class SendWhatsAppMessageInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A WhatsApp message: free text, or an approved template with its variables."""
+
+    to: Phone
+    text: Annotated[str, Meta(min_length=1, max_length=4096)] | None = None
+    template: (
+        Annotated[
+            str,
+            Meta(
+                min_length=1,
+                max_length=100,
+                pattern=r"^[a-z0-9_]+$",
+                description="Name of an approved template (instead of `text`).",
+                examples=["follow_up_1"],
+            ),
+        ]
+        | None
+    ) = None
+    variables: Annotated[
+        dict[Annotated[str, Meta(max_length=64)], Annotated[str, Meta(max_length=1024)]],
+        Meta(description="Template variables by name.", examples=[{"name": "João"}]),
+    ] = {}
+    lead_id: LeadId | None = None
+
+    def __post_init__(self) -> None:
+        if (self.text is None) == (self.template is None):
+            raise ValueError("send exactly one of text or template")
+
+
+def _simulate_whatsapp(call: ActionCall) -> Simulation:
+    inputs: SendWhatsAppMessageInput = call.inputs
+    message_id = synthetic_id("msg", call)
+    return Simulation(
+        outputs=MessageOutput(message_id=message_id, channel="whatsapp"),
+        event_data={
+            "message_id": message_id,
+            "lead": lead_ref(inputs.lead_id),
+            "channel": "whatsapp",
+            "direction": "outbound",
+            "contact_phone": inputs.to,
+            "body": inputs.text or "",
+            "template": inputs.template,
+            "provider": "sandbox",
+        },
+    )
+
+
+SEND_WHATSAPP_MESSAGE = ActionSpec(
+    name="send_whatsapp_message",
+    title="Send WhatsApp Message",
+    description="Sends a WhatsApp message to a phone (E.164), as free text or as an approved "
+    "template, optionally linked to a lead.",
+    noun="Message",
+    input_type=SendWhatsAppMessageInput,
+    output_type=MessageOutput,
+    sample_input={
+        "to": "+5585999990000",
+        "template": "follow_up_1",
+        "variables": {"name": "João"},
+        "lead_id": "lead_01jd2v3k5m8n9p0q1r2s3t4u5v",
+    },
+    sample_output={
+        "message_id": "msg_01jd2w4r6t8v0x2z4b6d8f0h2k",
+        "channel": "whatsapp",
+        "status": "queued",
+    },
+    event_type="message.sent",
+    simulate=_simulate_whatsapp,
+)
+
+
+class SendEmailInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """An e-mail: plain text, HTML, or both."""
+
+    to: Annotated[list[Email], Meta(min_length=1, max_length=50)]
+    subject: Annotated[str, Meta(min_length=1, max_length=998)]
+    text: Annotated[str, Meta(max_length=200_000)] | None = None
+    html: Annotated[str, Meta(max_length=500_000)] | None = None
+    cc: Annotated[list[Email], Meta(max_length=50)] = []
+    reply_to: Email | None = None
+    lead_id: LeadId | None = None
+
+    def __post_init__(self) -> None:
+        if self.text is None and self.html is None:
+            raise ValueError("send text, html or both")
+
+
+def _simulate_email(call: ActionCall) -> Simulation:
+    inputs: SendEmailInput = call.inputs
+    message_id = synthetic_id("msg", call)
+    return Simulation(
+        outputs=MessageOutput(message_id=message_id, channel="email"),
+        event_data={
+            "message_id": message_id,
+            "lead": lead_ref(inputs.lead_id),
+            "channel": "email",
+            "direction": "outbound",
+            "contact_email": inputs.to[0],
+            "subject": inputs.subject,
+            "body": inputs.text or inputs.html or "",
+            "provider": "sandbox",
+        },
+    )
+
+
+SEND_EMAIL = ActionSpec(
+    name="send_email",
+    title="Send E-mail",
+    description="Sends an e-mail (text and/or HTML), optionally linked to a lead.",
+    noun="E-mail",
+    input_type=SendEmailInput,
+    output_type=MessageOutput,
+    sample_input={
+        "to": ["joao.silva@exemplo.com.br"],
+        "subject": "Sua proposta",
+        "text": "Olá João, segue a proposta.",
+        "lead_id": "lead_01jd2v3k5m8n9p0q1r2s3t4u5v",
+    },
+    sample_output={
+        "message_id": "msg_01jd2w4r6t8v0x2z4b6d8f0h2k",
+        "channel": "email",
+        "status": "queued",
+    },
+    event_type="message.sent",
+    simulate=_simulate_email,
+)
