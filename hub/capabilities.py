@@ -15,6 +15,7 @@ from hub.delivery import routes as delivery_routes
 from hub.events import routes as events_routes
 from hub.hooks import routes as hooks_routes
 from hub.runtime import Runtime
+from hub.sanitize import routes as sanitize_routes
 from hub.tenancy import routes as tenancy_routes
 
 _ROUTE_MODULES: list[Any] = [
@@ -23,6 +24,7 @@ _ROUTE_MODULES: list[Any] = [
     actions_routes,
     events_routes,
     hooks_routes,
+    sanitize_routes,
     delivery_routes,
 ]
 
@@ -52,3 +54,11 @@ from integrations import upstream as upstream_integration  # noqa: E402
 
 STARTUP += [start_actions, upstream_integration.attach]
 CRON_JOBS += [actions_jobs.PURGE_CRON]
+
+# Events, hooks, sanitizer (issue 4): policies load (and are checked) at start;
+# retention purges raw event payloads and finished deliveries' bodies.
+from hub.events import retention as events_retention  # noqa: E402
+from hub.sanitize.startup import load_policies  # noqa: E402
+
+STARTUP += [load_policies]
+CRON_JOBS += events_retention.CRON_JOBS

@@ -1,18 +1,224 @@
-"""Event ingest (issue 4 fills it in).
+"""Event ingest: parse a batch item by item, store the new events and their
+deliveries in one transaction, then hand the deliveries to the delivery engine.
 
 Interface other capabilities rely on (keep the signature): ``publish_internal``
 lets the hub itself publish catalog events, e.g. the sandbox action handler
 publishing ``lead.created`` with ``sandbox: true``. It commits the events and their
 deliveries durably, then hands the deliveries to the delivery engine.
+
+Durability: nothing is answered 202 before the transaction commits, and a
+database failure is a 503 (retry is safe: producer ids are deduplicated by a
+unique constraint, per tenant, forever).
 """
 
 from __future__ import annotations
 
+import logging
+from collections import Counter as Tally
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+from sqlalchemy.exc import SQLAlchemyError
+
+from hub.delivery.dispatch import enqueue_deliveries
+from hub.events.catalog import EVENT_TYPES
+from hub.events.fanout import fan_out
+from hub.events.metrics import DELIVERIES_CREATED, count_events
+from hub.events.schemas import MAX_BATCH, EventIn, PublishResult, Rejected, utc
+from hub.events.store import insert_new_events
+from hub.ids import new_id
+from hub.web.errors import FieldError, ProblemError
+
 if TYPE_CHECKING:
     from hub.runtime import Runtime
+
+log = logging.getLogger("hub.events")
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    index: int  # position in the request
+    producer_id: str
+    type: str
+    occurred_at: datetime
+    data: Any  # the type's data Struct, validated
+
+
+@dataclass
+class Stored:
+    accepted: list[tuple[str, NewEvent]] = field(default_factory=list)  # (hub id, event)
+    duplicates: list[NewEvent] = field(default_factory=list)
+    delivery_ids: list[str] = field(default_factory=list)
+
+
+# -- parsing ---------------------------------------------------------------------------
+
+
+def _validation_detail(exc: msgspec.ValidationError, prefix: str = "") -> str:
+    return str(exc).replace("`$", f"`${prefix}", 1) if prefix else str(exc)
+
+
+def split_items(raw: bytes) -> list[msgspec.Raw]:
+    """One event or ``{"events": [...]}``: the items, still raw. Whole-body errors raise."""
+    try:
+        top = msgspec.json.decode(raw, type=dict[str, msgspec.Raw])
+    except msgspec.ValidationError:
+        raise ProblemError(
+            "VALIDATION_FAILED",
+            'send one event object or {"events": [...]}',
+            errors=[FieldError(path="$", message="expected an object")],
+        ) from None
+    except msgspec.DecodeError as exc:
+        raise ProblemError("MALFORMED_JSON", f"the body is not valid JSON: {exc}") from None
+    if "events" not in top:
+        return [msgspec.Raw(raw)]
+    extra = sorted(set(top) - {"events"})
+    errors = [FieldError(path=f"$.{name}", message="unknown field") for name in extra]
+    try:
+        items = msgspec.json.decode(top["events"], type=list[msgspec.Raw])
+    except msgspec.ValidationError:
+        items = []
+        errors.append(FieldError(path="$.events", message="expected an array of events"))
+    if not errors and not 1 <= len(items) <= MAX_BATCH:
+        errors.append(
+            FieldError(path="$.events", message=f"send 1 to {MAX_BATCH} events per request")
+        )
+    if errors:
+        raise ProblemError("VALIDATION_FAILED", "the batch is not valid", errors=errors)
+    return items
+
+
+def parse_item(index: int, raw: msgspec.Raw, now: datetime) -> NewEvent | Rejected:
+    try:
+        item = msgspec.json.decode(raw, type=EventIn)
+    except msgspec.ValidationError as exc:
+        return Rejected(index=index, code="VALIDATION_FAILED", detail=_validation_detail(exc))
+    event_type = EVENT_TYPES.get(item.type)
+    if event_type is None:
+        return Rejected(
+            index=index,
+            code="UNKNOWN_EVENT_TYPE",
+            detail="no such event type; see the catalog in docs/events.md",
+        )
+    try:
+        data = msgspec.json.decode(item.data, type=event_type.data_type)
+    except msgspec.ValidationError as exc:
+        return Rejected(
+            index=index, code="VALIDATION_FAILED", detail=_validation_detail(exc, ".data")
+        )
+    occurred_at = utc(item.occurred_at) if item.occurred_at is not None else now
+    return NewEvent(index, item.id, item.type, occurred_at, data)
+
+
+# -- storing ---------------------------------------------------------------------------
+
+
+async def store_events(
+    rt: Runtime,
+    *,
+    tenant_id: str,
+    integration_id: str,
+    sandbox: bool,
+    events: Sequence[NewEvent],
+) -> Stored:
+    """Insert the events not seen before and their deliveries, commit, then enqueue.
+
+    Raises ``ProblemError("UNAVAILABLE")`` when the database fails: then nothing
+    of the batch is stored.
+    """
+    stored = Stored()
+    if not events:
+        return stored
+    now = rt.clock.now()
+    first: dict[str, NewEvent] = {}
+    for event in events:  # the same producer id twice in one batch: the first wins
+        if event.producer_id in first:
+            stored.duplicates.append(event)
+        else:
+            first[event.producer_id] = event
+    by_id = {new_id("event"): event for event in first.values()}
+    rows = [
+        {
+            "id": event_id,
+            "tenant_id": tenant_id,
+            "integration_id": integration_id,
+            "producer_id": e.producer_id,
+            "type": e.type,
+            "sandbox": sandbox,
+            "occurred_at": e.occurred_at,
+            "received_at": now,
+            "data": msgspec.to_builtins(e.data),
+        }
+        for event_id, e in by_id.items()
+    ]
+    try:
+        async with rt.db.transaction() as session:
+            inserted = await insert_new_events(session, rows)
+            stored.accepted = [(i, e) for i, e in by_id.items() if i in inserted]
+            outcome = await fan_out(
+                rt, session, tenant_id=tenant_id, sandbox=sandbox, events=stored.accepted, now=now
+            )
+    except (SQLAlchemyError, OSError) as exc:
+        log.error(
+            "events not stored",
+            extra={"tenant_id": tenant_id, "events": len(rows), "error": type(exc).__name__},
+        )
+        raise ProblemError(
+            "UNAVAILABLE",
+            "the events could not be stored and none was accepted; retry the request",
+            headers={"Retry-After": "1"},
+        ) from None
+    stored.duplicates.extend(e for i, e in by_id.items() if i not in inserted)
+    stored.delivery_ids = outcome.delivery_ids
+    outcome.sanitized.flush()
+    for event_type, n in outcome.per_type.items():
+        DELIVERIES_CREATED.labels(event_type).inc(n)
+    await enqueue_deliveries(rt, stored.delivery_ids)
+    return stored
+
+
+# -- the two ways in ---------------------------------------------------------------------
+
+
+async def publish(
+    rt: Runtime, *, tenant_id: str, integration_id: str, sandbox: bool, items: list[msgspec.Raw]
+) -> PublishResult:
+    """``POST /v1/events``: per-item results; one bad item never sinks the batch."""
+    now = rt.clock.now()
+    good: list[NewEvent] = []
+    rejected: list[Rejected] = []
+    rejected_types: Tally[str] = Tally()
+    for index, raw in enumerate(items):
+        parsed = parse_item(index, raw, now)
+        if isinstance(parsed, Rejected):
+            rejected.append(parsed)
+            rejected_types["unknown" if parsed.code == "UNKNOWN_EVENT_TYPE" else _type_of(raw)] += 1
+        else:
+            good.append(parsed)
+    stored = await store_events(
+        rt, tenant_id=tenant_id, integration_id=integration_id, sandbox=sandbox, events=good
+    )
+    count_events("accepted", Tally(e.type for _, e in stored.accepted))
+    count_events("duplicate", Tally(e.type for e in stored.duplicates))
+    count_events("rejected", rejected_types)
+    return PublishResult(
+        accepted=len(stored.accepted), duplicates=len(stored.duplicates), rejected=rejected
+    )
+
+
+class _TypeOnly(msgspec.Struct):
+    type: str = ""
+
+
+def _type_of(raw: msgspec.Raw) -> str:
+    """The item's type for the metrics label (``count_events`` bounds it to the catalog)."""
+    try:
+        return msgspec.json.decode(raw, type=_TypeOnly).type
+    except msgspec.MsgspecError:
+        return "unknown"
 
 
 async def publish_internal(
@@ -26,5 +232,23 @@ async def publish_internal(
     sandbox: bool,
     occurred_at: datetime | None = None,
 ) -> str | None:
-    """Publish one event; returns the hub event id, or None if ``producer_id`` was seen."""
-    raise NotImplementedError("event ingest lands with issue 4")
+    """Publish one event; returns the hub event id, or None if ``producer_id`` was seen.
+
+    Raises ``ValueError`` for an unknown type or data that does not fit its Struct
+    (a bug in the caller), ``ProblemError("UNAVAILABLE")`` if the database fails.
+    """
+    catalog_entry = EVENT_TYPES.get(event_type)
+    if catalog_entry is None:
+        raise ValueError(f"unknown event type {event_type!r}")
+    try:
+        typed = msgspec.convert(data, catalog_entry.data_type)
+    except msgspec.ValidationError as exc:
+        raise ValueError(f"{event_type} data does not fit its schema: {exc}") from None
+    now = rt.clock.now()
+    event = NewEvent(0, producer_id, event_type, utc(occurred_at) if occurred_at else now, typed)
+    stored = await store_events(
+        rt, tenant_id=tenant_id, integration_id=integration_id, sandbox=sandbox, events=[event]
+    )
+    count_events("accepted", Tally(e.type for _, e in stored.accepted))
+    count_events("duplicate", Tally(e.type for e in stored.duplicates))
+    return stored.accepted[0][0] if stored.accepted else None

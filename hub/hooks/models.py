@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, String, Text
+from sqlalchemy import Float, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.store.base import Base, UTCDateTime
@@ -15,6 +15,17 @@ class Subscription(Base):
     __table_args__ = (
         Index("ix_subscriptions_fanout", "tenant_id", "event_type", "status"),
         Index("ix_subscriptions_identity", "integration_id", "event_type", "target_url"),
+        # One live subscription per (integration, event, target): concurrent
+        # identical subscribes (Zapier retries) cannot create two (0003).
+        Index(
+            "uq_subscriptions_live_identity",
+            "integration_id",
+            "event_type",
+            "target_url",
+            unique=True,
+            postgresql_where=text("status <> 'deleted'"),
+            sqlite_where=text("status <> 'deleted'"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
