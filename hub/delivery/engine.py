@@ -57,6 +57,8 @@ class _Plan:
     granted: int
     probe: bool
     wait: float
+    wanted: int
+    limited_by: str  # which limit cut the batch: rate | quota
 
 
 class DeliveryEngine:
@@ -161,25 +163,26 @@ class DeliveryEngine:
         rt = self.rt
         async with rt.db.session() as session:
             lanes = await lane_store.load_lanes(session, due, now, rt.vault)
+            active = [s for s in due if s in lanes and lanes[s].status == "active"]
+            backlogs = await lane_store.backlogs(session, active, now, self.batch_size)
         remark: dict[str, datetime] = {}
-        gone: list[str] = []
         plans: list[_Plan] = []
-        for sub_id in due:
-            lane = lanes.get(sub_id)
-            if lane is None:
+        for sub_id in active:
+            backlog = backlogs[sub_id]
+            if backlog.due == 0:
+                if backlog.next_at is not None:
+                    remark[sub_id] = backlog.next_at
                 continue
-            if lane.status == "deleted":
-                gone.append(sub_id)
-                continue
-            if lane.status != "active":
-                continue  # paused, disabled, tenant disabled: the sweeper re-marks on resume
             if room <= 0:
                 remark[sub_id] = now
                 continue
-            plan = await self._plan(lane, now, min(self.batch_size, room), remark)
+            plan = await self._plan(lanes[sub_id], now, min(backlog.due, room), remark)
             if plan is not None:
                 plans.append(plan)
                 room -= plan.granted
+        # Paused, disabled, or the tenant disabled: dropped from the ready set; the
+        # sweeper re-marks them once they are active again. Deleted: cancelled.
+        gone = [s for s in due if s in lanes and lanes[s].status == "deleted"]
         batch: list[tuple[ClaimedRow, Lane]] = []
         async with rt.db.transaction() as session:
             for sub_id in gone:
@@ -198,17 +201,19 @@ class DeliveryEngine:
                 for row in rows:
                     row.probe = plan.probe
                     batch.append((row, plan.lane))
-                later = now + timedelta(seconds=plan.wait)
-                if len(rows) >= plan.granted:
-                    remark[sub_id] = later  # there may be more
-                else:
-                    upcoming = await lane_store.next_due(session, sub_id, now)
-                    if upcoming is not None:
-                        # Due but not claimable: another worker is claiming it right now.
-                        floor = now + timedelta(seconds=1) if upcoming <= now else upcoming
-                        remark[sub_id] = max(floor, later)
-                    if plan.probe and not rows:
-                        await self.breaker.release_probe(sub_id)
+                backlog = backlogs[sub_id]
+                if plan.granted < plan.wanted:
+                    # A limit cut the batch: the rest waits for the next token.
+                    remark[sub_id] = now + timedelta(seconds=max(plan.wait, 0.001))
+                    metrics.THROTTLED.labels(plan.limited_by).inc()
+                elif len(rows) < plan.granted:
+                    remark[sub_id] = now + timedelta(seconds=1)  # another worker raced us
+                elif plan.granted < backlog.due or backlog.due >= self.batch_size:
+                    remark[sub_id] = now  # more is due than this round had room for
+                elif backlog.next_at is not None:
+                    remark[sub_id] = backlog.next_at
+                if plan.probe and not rows:
+                    await self.breaker.release_probe(sub_id)
         await ready.mark_ready(rt, remark)
         return batch
 
@@ -242,15 +247,16 @@ class DeliveryEngine:
                 grant.granted,
                 now,
             )
+            if quota.granted < grant.granted:
+                reason = "quota"
             grant = type(grant)(quota.granted, max(grant.wait, quota.wait))
-            reason = "quota"
         if not grant.granted:
             remark[sub_id] = now + timedelta(seconds=grant.wait)
             metrics.THROTTLED.labels(reason).inc()
             if probe:
                 await self.breaker.release_probe(sub_id)
             return None
-        return _Plan(lane, grant.granted, probe, grant.wait)
+        return _Plan(lane, grant.granted, probe, grant.wait, want, reason)
 
     async def _send(
         self, batch: list[tuple[ClaimedRow, Lane]], lease_until: datetime

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import String, func, literal, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.delivery.models import Delivery
 from hub.delivery.outcomes import DEFAULT_SCHEDULE
 from hub.hooks.models import Subscription, SubscriptionSecret
 from hub.security.encryption import DecryptionError, Vault
+from hub.store.base import UTCDateTime
 from hub.tenancy.models import Tenant
 
 OPEN_STATUSES = ("pending", "retrying")
@@ -164,15 +165,44 @@ async def claim(
     ]
 
 
-async def next_due(session: AsyncSession, subscription_id: str, now: datetime) -> datetime | None:
-    """When the lane next has an unleased open delivery (None: nothing waits)."""
-    found: datetime | None = await session.scalar(
-        select(func.min(Delivery.next_attempt_at)).where(
-            Delivery.subscription_id == subscription_id,
-            Delivery.status.in_(OPEN_STATUSES),
-            _live(now),
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    due: int  # unleased open deliveries due now, counted up to the cap
+    next_at: datetime | None  # when the next one after those comes due
+
+
+async def backlogs(
+    session: AsyncSession, subscription_ids: Sequence[str], now: datetime, cap: int
+) -> dict[str, Backlog]:
+    """Per lane, in one round trip: how much is due (so no token is taken for
+    nothing) and when the lane is next due (so it is re-marked for exactly then)."""
+    if not subscription_ids:
+        return {}
+    parts = []
+    for sub_id in subscription_ids:
+        mine = (Delivery.subscription_id == sub_id, Delivery.status.in_(OPEN_STATUSES))
+        due = (
+            select(Delivery.id)
+            .where(*mine, Delivery.next_attempt_at <= now, _live(now))
+            .limit(cap)
+            .subquery()
         )
-    )
+        upcoming = select(func.min(Delivery.next_attempt_at)).where(
+            *mine, Delivery.next_attempt_at > now
+        )
+        parts.append(
+            select(
+                literal(sub_id, String),
+                select(func.count()).select_from(due).scalar_subquery(),
+                upcoming.scalar_subquery(),
+            )
+        )
+    rows = await session.execute(union_all(*parts) if len(parts) > 1 else parts[0])
+    found: dict[str, Backlog] = {}
+    for sub_id, due_count, next_at in rows:
+        if isinstance(next_at, str):  # SQLite hands back aggregate datetimes as text
+            next_at = UTCDateTime().process_result_value(datetime.fromisoformat(next_at), None)  # type: ignore[arg-type]
+        found[sub_id] = Backlog(int(due_count or 0), next_at)
     return found
 
 

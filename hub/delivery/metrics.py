@@ -5,7 +5,7 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram
 
 DELIVERIES = Counter(
-    "hub_deliveries_total",
+    "hub_delivery_outcomes_total",
     "Delivery attempts by what they led to (delivered, retrying, dead, gone, released)",
     ["outcome"],
 )

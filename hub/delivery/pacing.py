@@ -34,6 +34,9 @@ async def take(limiter: RateLimiter, key: str, limit: Limit, want: int, now: dat
     """Up to ``want`` tokens: one to learn what is left, then the rest in one go."""
     if want <= 0:
         return Grant(0, 0.0)
+    # Whole milliseconds: the limiter's Lua keeps ~14 significant digits, and a
+    # fraction of a millisecond lost there would refuse a burst's last token.
+    now = now.replace(microsecond=now.microsecond // 1000 * 1000)
     first = await limiter.hit(key, limit, now)
     if not first.allowed:
         return Grant(0, max(first.retry_after, 1e-3))

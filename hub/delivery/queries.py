@@ -146,16 +146,15 @@ async def subscription_health(
 ) -> SubscriptionHealth:
     sub = await _subscription(rt, admin, subscription_id)
     async with rt.db.session() as session:
-        counts = dict(
-            await session.execute(
-                select(Delivery.status, func.count())
-                .where(
-                    Delivery.subscription_id == subscription_id,
-                    Delivery.status.in_(("pending", "retrying", "dead")),
-                )
-                .group_by(Delivery.status)
+        result = await session.execute(
+            select(Delivery.status, func.count())
+            .where(
+                Delivery.subscription_id == subscription_id,
+                Delivery.status.in_(("pending", "retrying", "dead")),
             )
+            .group_by(Delivery.status)
         )
+        counts: dict[str, int] = {status: n for status, n in result}
     now = rt.clock.now()
     state = await breaker.state(subscription_id, now)
     open_until = None

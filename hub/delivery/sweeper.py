@@ -64,13 +64,12 @@ async def sweep(rt: Runtime, breaker: Breaker | None = None) -> int:
 
 async def refresh_gauges(rt: Runtime, now: datetime, breaker: Breaker | None) -> None:
     async with rt.db.session() as session:
-        counts = dict(
-            await session.execute(
-                select(Delivery.status, func.count())
-                .where(Delivery.status.in_(("pending", "retrying", "dead")))
-                .group_by(Delivery.status)
-            )
+        result = await session.execute(
+            select(Delivery.status, func.count())
+            .where(Delivery.status.in_(("pending", "retrying", "dead")))
+            .group_by(Delivery.status)
         )
+        counts: dict[str, int] = {status: n for status, n in result}
     metrics.PENDING.set(counts.get("pending", 0))
     metrics.RETRY_BACKLOG.set(counts.get("retrying", 0))
     metrics.DLQ_DEPTH.set(counts.get("dead", 0))

@@ -95,6 +95,8 @@ async def make_subscription(
 ) -> Sub:
     now = rt.clock.now()
     sub_id = new_id("subscription")
+    # One subscription per (integration, type, URL): give each its own path.
+    target_url = f"{target_url}/{sub_id}"
     plain = [new_signing_secret() for _ in range(secrets)]
     async with rt.db.transaction() as session:
         session.add(
