@@ -106,12 +106,12 @@ async def test_the_zapier_app_works_against_a_live_hub(settings: Settings, tmp_p
             },
         )
         (tmp_path / "node-live.tap").write_text(run.output)
+        # Replays and Autoreplay never reached the product twice: one call per key.
+        assert world.upstream_calls, "no live action reached the upstream"
+        repeated = {k: n for k, n in world.upstream_calls.items() if n != 1}
+        assert repeated == {}
         logs = "\n".join(
             f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in tmp_path.glob("*.log")
         )
         assert run.returncode == 0, run.output[-8000:] + logs
         assert_all_passed(run)
-    # Replays and Autoreplay never reached the product twice: one call per key.
-    assert world.upstream_calls, "no live action reached the upstream"
-    repeated = {k: n for k, n in world.upstream_calls.items() if n != 1}
-    assert repeated == {}
