@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import shutil
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,6 +15,7 @@ from hub.events.catalog import EVENT_TYPES
 from hub.events.models import Event
 from hub.hooks.models import Subscription
 from hub.runtime import Runtime
+from hub.sanitize import registry
 from tests.conftest import Factory, bearer
 
 TARGET = "http://127.0.0.1:9/hook"
@@ -67,3 +70,14 @@ async def subscription(rt: Runtime, subscription_id: str) -> Subscription:
         sub = await session.get(Subscription, subscription_id)
     assert sub is not None
     return sub
+
+
+def use_policies_without(tmp_path: Path, *missing: str) -> registry.PolicySet:
+    """Load the policies minus ``missing`` as the process's policies (undo with
+    monkeypatch: callers set ``registry._default`` through it)."""
+    directory = tmp_path / "policies"
+    directory.mkdir()
+    for path in registry.POLICIES_DIR.glob("*.json"):
+        if path.name.removesuffix(".json") not in missing:
+            shutil.copy(path, directory / path.name)
+    return registry.PolicySet.load(directory)
