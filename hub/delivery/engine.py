@@ -34,7 +34,7 @@ from hub.delivery import metrics, ready
 from hub.delivery.breaker import Breaker, BreakerPolicy, Tally
 from hub.delivery.lanes import OPEN_STATUSES, ClaimedRow, Lane
 from hub.delivery.models import Delivery
-from hub.delivery.outcomes import Observed, decide
+from hub.delivery.outcomes import Observed, decide, kind_of
 from hub.delivery.pacing import endpoint_limit, quota_limit, take
 from hub.delivery.recording import Outcome, write_outcomes
 from hub.delivery.sender import Sender, SendResult
@@ -351,7 +351,10 @@ class DeliveryEngine:
                     o.result.duration_ms / 1000.0
                 )
                 if status != "cancelled":
-                    tallies.setdefault(sub_id, []).append(status == "delivered")
+                    # The breaker asks "does the endpoint answer?": a 4xx is an
+                    # answer (the receiver is up, it refused this one).
+                    answered = kind_of(o.result.observed) in ("delivered", "permanent")
+                    tallies.setdefault(sub_id, []).append(answered)
             if o.row.probe:
                 probes.add(sub_id)
             if status == "delivered":

@@ -14,8 +14,8 @@ from hub.delivery.engine import DeliveryEngine
 from hub.delivery.sweeper import sweep
 from hub.runtime import Runtime
 from tests.delivery.support import (
-    Receiver,
     Received,
+    Receiver,
     make_deliveries,
     make_subscription,
     make_tenant,
