@@ -25,8 +25,13 @@ class ScheduleAppointmentInput(msgspec.Struct, forbid_unknown_fields=True, kw_on
         Meta(description="`callback`: we call the lead; `meeting`: a scheduled conversation."),
     ]
     scheduled_for: AwareDateTime
-    channel: AppointmentChannel = "phone"
-    duration_minutes: Annotated[int, Meta(ge=5, le=480)] = 30
+    channel: Annotated[
+        AppointmentChannel,
+        Meta(title="Channel", description="How the conversation happens."),
+    ] = "phone"
+    duration_minutes: Annotated[
+        int, Meta(ge=5, le=480, title="Duration (minutes)", examples=[30])
+    ] = 30
     notes: Notes | None = None
 
 

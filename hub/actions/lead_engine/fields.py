@@ -80,8 +80,15 @@ Tags = Annotated[
 Emails = Annotated[list[Email], Meta(max_length=10, title="E-mail addresses")]
 Phones = Annotated[list[Phone], Meta(max_length=10, title="Phones (E.164)")]
 
-LeadStatus = Literal[
-    "new", "in_outreach", "contacted", "scheduled", "qualified", "won", "lost", "do_not_contact"
+LeadStatus = Annotated[
+    Literal[
+        "new", "in_outreach", "contacted", "scheduled", "qualified", "won", "lost", "do_not_contact"
+    ],
+    Meta(
+        title="Status",
+        description="Where the lead is in the funnel: new, in_outreach (messages being "
+        "sent), contacted, scheduled, qualified, won, lost, do_not_contact.",
+    ),
 ]
 
 Source = Annotated[

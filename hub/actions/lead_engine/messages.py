@@ -24,8 +24,20 @@ class MessageOutput(msgspec.Struct, kw_only=True):
 class SendWhatsAppMessageInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """A WhatsApp message: free text, or an approved template with its variables."""
 
-    to: Phone
-    text: Annotated[str, Meta(min_length=1, max_length=4096)] | None = None
+    to: Annotated[Phone, Meta(title="To (E.164)")]
+    text: (
+        Annotated[
+            str,
+            Meta(
+                min_length=1,
+                max_length=4096,
+                title="Text",
+                description="The message, as the lead will read it (instead of `template`).",
+                examples=["Olá João! Podemos falar amanhã às 15h?"],
+            ),
+        ]
+        | None
+    ) = None
     template: (
         Annotated[
             str,
@@ -95,11 +107,19 @@ SEND_WHATSAPP_MESSAGE = ActionSpec(
 class SendEmailInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """An e-mail: plain text, HTML, or both."""
 
-    to: Annotated[list[Email], Meta(min_length=1, max_length=50)]
-    subject: Annotated[str, Meta(min_length=1, max_length=998)]
-    text: Annotated[str, Meta(max_length=200_000)] | None = None
-    html: Annotated[str, Meta(max_length=500_000)] | None = None
-    cc: Annotated[list[Email], Meta(max_length=50)] = []
+    to: Annotated[list[Email], Meta(min_length=1, max_length=50, title="To")]
+    subject: Annotated[
+        str, Meta(min_length=1, max_length=998, title="Subject", examples=["Sua proposta"])
+    ]
+    text: (
+        Annotated[str, Meta(max_length=200_000, title="Text body", description="Plain text.")]
+        | None
+    ) = None
+    html: (
+        Annotated[str, Meta(max_length=500_000, title="HTML body", description="HTML version.")]
+        | None
+    ) = None
+    cc: Annotated[list[Email], Meta(max_length=50, title="Cc")] = []
     reply_to: Email | None = None
     lead_id: LeadId | None = None
 
