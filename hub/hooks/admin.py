@@ -21,6 +21,11 @@ from hub.runtime import Runtime
 from hub.web.errors import ProblemError
 
 
+def _newest_first(row: SubscriptionSecret) -> tuple[bool, datetime, str]:
+    """The current secret first, as the delivery engine orders them."""
+    return (row.expires_at is None, row.created_at, row.id)
+
+
 def subscription_view(
     sub: Subscription, secret_rows: list[SubscriptionSecret], now: datetime
 ) -> SubscriptionView:
@@ -44,7 +49,7 @@ def subscription_view(
                 created_at=r.created_at,
                 expires_at=r.expires_at,
             )
-            for r in sorted(secret_rows, key=lambda r: (r.created_at, r.id), reverse=True)
+            for r in sorted(secret_rows, key=_newest_first, reverse=True)
         ],
     )
 

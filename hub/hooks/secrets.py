@@ -43,7 +43,12 @@ async def live_secret_rows(
             SubscriptionSecret.subscription_id == subscription_id,
             or_(SubscriptionSecret.expires_at.is_(None), SubscriptionSecret.expires_at > now),
         )
-        .order_by(SubscriptionSecret.created_at.desc(), SubscriptionSecret.id.desc())
+        # The current secret (never expiring) first, then the rotated-out ones.
+        .order_by(
+            SubscriptionSecret.expires_at.is_(None).desc(),
+            SubscriptionSecret.created_at.desc(),
+            SubscriptionSecret.id.desc(),
+        )
     )
     return list(rows)
 
