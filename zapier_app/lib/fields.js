@@ -121,7 +121,11 @@ const planOf = (rootSchema, { root = rootSchema, prefix = [], labels = [], requi
     if (isObject(schema) && schema.properties && Object.keys(schema.properties).length) {
       plan.push(...planOf(schema, { root, prefix: path, labels: fieldLabels, required: isRequired }));
     } else if (isObject(schema)) {
-      plan.push({ ...base, kind: 'dict' });
+      // Flat string maps are Zapier key/value fields; free-form objects (nested values)
+      // are typed as JSON text.
+      const extra = schema.additionalProperties && deref(schema.additionalProperties);
+      const flat = extra && ['string', 'integer', 'number', 'boolean'].includes(extra.type);
+      plan.push({ ...base, kind: flat ? 'dict' : 'json', type: 'text' });
     } else if (schema.type === 'array') {
       const { schema: items } = unwrapNullable(schema.items || {}, deref);
       if (isObject(items) && items.properties) {
@@ -157,14 +161,16 @@ const fieldOf = (step, { child = false } = {}) => {
   field.required = step.required;
   if (step.kind === 'dict') {
     field.dict = true;
+  } else if (step.kind === 'json') {
+    field.type = 'text';
   } else {
     field.type = step.type;
     if (step.kind === 'list') field.list = true;
     if (step.choices && step.choices.length) field.choices = choicesField(step.choices);
   }
   if (!child) {
-    const help = helpOf(step.schema);
-    if (help) field.helpText = help;
+    const help = [helpOf(step.schema), step.kind === 'json' ? 'A JSON object.' : undefined].filter(Boolean).join(' ');
+    if (help) field.helpText = help.length > MAX_HELP ? `${help.slice(0, MAX_HELP - 1)}…` : help;
   }
   const dflt = defaultOf(step.schema);
   if (dflt !== undefined) field.default = dflt;
@@ -214,7 +220,7 @@ const bodyOfPlan = (plan, values) => {
       const rows = (Array.isArray(raw) ? raw : [raw]).filter((row) => row && typeof row === 'object');
       value = rows.map((row) => bodyOfPlan(step.children, row)).filter((row) => Object.keys(row).length);
       if (!value.length) continue;
-    } else if (step.kind === 'dict') {
+    } else if (step.kind === 'dict' || step.kind === 'json') {
       if (typeof raw === 'object') {
         value = raw;
       } else {

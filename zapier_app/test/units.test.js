@@ -51,6 +51,7 @@ describe('fields from a JSON schema', () => {
       contact: { anyOf: [{ $ref: '#/$defs/Contact' }, { type: 'null' }] },
       rows: { type: 'array', items: { $ref: '#/$defs/Row' } },
       extra: { type: 'object', additionalProperties: { type: 'string' } },
+      payload: { type: 'object', description: 'Anything.' },
     },
     $defs: {
       Contact: { type: 'object', required: ['email'], properties: { email: { type: 'string' } } },
@@ -71,6 +72,8 @@ describe('fields from a JSON schema', () => {
     assert.equal(fields.contact__email.required, false, 'required only when the parent is');
     assert.deepEqual(fields.rows.children.map((c) => c.key), ['sku', 'qty']);
     assert.equal(fields.extra.dict, true);
+    assert.equal(fields.payload.type, 'text');
+    assert.equal(fields.payload.helpText, 'Anything. A JSON object.');
   });
 
   it('build the nested body back, dropping empty inputs and coercing numbers', () => {
@@ -83,6 +86,7 @@ describe('fields from a JSON schema', () => {
       contact__email: 'a@b.co',
       rows: [{ sku: 'A', qty: '2' }, {}],
       extra: { k: 'v' },
+      payload: '{"a": {"b": [1]}}',
       unknown: 'dropped',
     });
     assert.deepEqual(body, {
@@ -93,6 +97,7 @@ describe('fields from a JSON schema', () => {
       contact: { email: 'a@b.co' },
       rows: [{ sku: 'A', qty: 2 }],
       extra: { k: 'v' },
+      payload: { a: { b: [1] } },
     });
   });
 });
