@@ -109,6 +109,7 @@ async def publish_disabled(rt: Runtime, now: datetime) -> int:
                 producer_id=producer_id(sub.id, sub.updated_at),
                 data={
                     "subscription_id": sub.id,
+                    "integration_id": sub.integration_id,
                     "event_type": sub.event_type,
                     "reason": REASON,
                     "failing_since": sub.failing_since.isoformat() if sub.failing_since else None,

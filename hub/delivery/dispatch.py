@@ -35,3 +35,15 @@ async def enqueue_deliveries(rt: Runtime, delivery_ids: Sequence[str]) -> None:
             extra={"count": len(delivery_ids)},
             exc_info=True,
         )
+
+
+async def wake_subscriptions(rt: Runtime, subscription_ids: Sequence[str]) -> None:
+    """After a commit that made a lane sendable again (resume, re-enable): look now
+    rather than at the next sweep. Never raises, for the same reason as above."""
+    if not subscription_ids:
+        return
+    try:
+        await ready.mark_ready(rt, dict.fromkeys(subscription_ids, rt.clock.now()))
+        await ready.wake(rt)
+    except Exception:
+        log.warning("could not wake lanes; the sweeper will", exc_info=True)

@@ -128,18 +128,19 @@ class DeliveryEngine:
             return 0
         due = await ready.pop_due(rt, now, LANES_PER_ROUND)
         if not due:
+            await ready.schedule_next(rt, now)
             return 0
         token = uuid.uuid4().hex
         lease_until = now + timedelta(seconds=self._lease)
         batch = await self._claim(due, now, room, token, lease_until)
-        if await ready.has_work(rt, now):
-            await ready.wake(rt)
+        # More lanes due, or more of this lane: let another job slot (or worker)
+        # claim the next batch while this one is on the wire.
+        await ready.schedule_next(rt, now)
         if not batch:
             return 0
         results = await self._send(batch, lease_until)
         attempts = await self._record(batch, results, token)
-        if await ready.has_work(rt, rt.clock.now()):
-            await ready.wake(rt)
+        await ready.schedule_next(rt, rt.clock.now())
         return attempts
 
     async def _sort_fresh(self, now: datetime) -> None:

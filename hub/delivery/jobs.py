@@ -20,12 +20,14 @@ async def delivery_pump(ctx: dict[str, Any]) -> int:
 
 
 async def delivery_tick(ctx: dict[str, Any]) -> None:
-    """Every second: wake a pump for lanes that came due (retries, throttled lanes), and sweep."""
+    """Every few seconds: sweep (if elected) and make sure the next due lane has a pump."""
     rt: Runtime = ctx["rt"]
     engine = engine_of(rt)
     await sweep_if_elected(rt, engine.breaker)
-    if await ready.has_work(rt, rt.clock.now()):
+    now = rt.clock.now()
+    if await ready.has_work(rt, now):
         await ready.wake(rt)
+    await ready.schedule_next(rt, now)
 
 
 async def subscription_auto_disable(ctx: dict[str, Any]) -> int:
@@ -33,8 +35,12 @@ async def subscription_auto_disable(ctx: dict[str, Any]) -> int:
     return len(await disable_failing(rt))
 
 
+TICK_SECONDS = 5
+
 JOBS = [delivery_pump]
 CRON_JOBS = [
-    cron(delivery_tick, second=None, run_at_startup=True, timeout=60),
+    # Not every second: a cron job always queued would keep ``hub worker --burst``
+    # from ever finding the queue empty. Precise wake-ups are deferred pump jobs.
+    cron(delivery_tick, second=set(range(0, 60, TICK_SECONDS)), run_at_startup=True, timeout=60),
     cron(subscription_auto_disable, second=30, timeout=300),
 ]

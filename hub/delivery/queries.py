@@ -59,10 +59,15 @@ def filtered(stmt: AnySelect, flt: DeliveryFilter) -> AnySelect:
     if flt.error_class is not None:
         stmt = stmt.where(Delivery.last_error_class == flt.error_class)
     if flt.since is not None:
-        stmt = stmt.where(Delivery.created_at >= flt.since)
+        stmt = stmt.where(Delivery.created_at >= _aware(flt.since))
     if flt.until is not None:
-        stmt = stmt.where(Delivery.created_at < flt.until)
+        stmt = stmt.where(Delivery.created_at < _aware(flt.until))
     return stmt
+
+
+def _aware(moment: datetime) -> datetime:
+    """A time without an offset is read as UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def delivery_view(d: Delivery) -> DeliveryView:

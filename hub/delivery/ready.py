@@ -8,8 +8,9 @@ loses any of this, the sweeper rebuilds it from the deliveries table.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
 PUMP_JOB = "delivery_pump"
 # While set, a pump job is queued; bursts of enqueues then add one job, not thousands.
 WAKE_TTL_MS = 2000
+# Lanes due later than this are woken by the periodic tick, not a deferred job.
+WAKE_AT_HORIZON_SECONDS = 60.0
 
 _POP_DUE = """
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, ARGV[2])
@@ -74,6 +77,32 @@ async def wake(rt: Runtime) -> None:
     """Make sure a pump job is queued (one for a burst of calls)."""
     if await rt.redis.set(rt.keys.delivery_wake, b"1", nx=True, px=WAKE_TTL_MS):
         await rt.redis.enqueue_job(PUMP_JOB, _queue_name=rt.keys.queue)
+
+
+async def wake_at(rt: Runtime, when: datetime) -> None:
+    """Queue a pump for ``when`` (lanes coming due: throttled, breaker, retries).
+
+    Deferred arq jobs, one per 100 ms slot (the job id dedupes): a lane paced at
+    20/s is woken 20 times a second, not at the next cron tick.
+    """
+    slot = math.ceil(when.timestamp() * 10)
+    await rt.redis.enqueue_job(
+        PUMP_JOB,
+        _job_id=f"{rt.keys.prefix}pump-at:{slot}",
+        _queue_name=rt.keys.queue,
+        _defer_until=datetime.fromtimestamp(slot / 10, UTC),
+    )
+
+
+async def schedule_next(rt: Runtime, now: datetime) -> None:
+    """Make sure the next due lane has a pump coming (now, or deferred until it is due)."""
+    upcoming = await next_due(rt)
+    if upcoming is None:
+        return
+    if upcoming <= now.timestamp():
+        await wake(rt)
+    elif upcoming - now.timestamp() <= WAKE_AT_HORIZON_SECONDS:
+        await wake_at(rt, datetime.fromtimestamp(upcoming, UTC))
 
 
 async def clear_wake(rt: Runtime) -> None:
