@@ -10,6 +10,7 @@ The app is written in Make's local-development layout (``makecomapp.json`` plus
 - per action a module ``POST /v1/actions/{name}`` with mappable parameters from the
   input schema and an ``Idempotency-Key`` (mapped, else derived from the inputs).
 
+    python -m integrations.make                       # export from this checkout
     python -m integrations.make --catalog catalog.json --out make_templates
 """
 
@@ -551,10 +552,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m integrations.make",
         description="Generate the Make custom app (make_templates/) from `hub export make`.",
     )
-    parser.add_argument("--catalog", type=Path, required=True, help="the catalog JSON file")
+    parser.add_argument(
+        "--catalog",
+        type=Path,
+        help="a file written by `hub export make` (default: export it from this checkout)",
+    )
     parser.add_argument("--out", type=Path, default=Path("make_templates"))
     args = parser.parse_args(argv)
-    catalog = json.loads(args.catalog.read_text(encoding="utf-8"))
+    if args.catalog is None:
+        from hub.cli.export import render
+
+        catalog = json.loads(render("make"))
+    else:
+        catalog = json.loads(args.catalog.read_text(encoding="utf-8"))
     written = write_app(catalog, args.out)
     print(f"wrote {len(written)} files under {args.out}", file=sys.stderr)
     return 0

@@ -78,8 +78,7 @@ def test_the_app_is_what_the_generator_makes_from_hub_export() -> None:
         path = MAKE_APP / rel
         assert path.is_file(), f"missing {rel}: run python -m integrations.make"
         assert path.read_text(encoding="utf-8") == make.dump(content), (
-            f"{rel} differs from `hub export make`: regenerate with "
-            "`hub export make -o /tmp/c.json && python -m integrations.make --catalog /tmp/c.json`"
+            f"{rel} differs from `hub export make`: regenerate with `python -m integrations.make`"
         )
 
 
