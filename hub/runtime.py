@@ -17,6 +17,7 @@ from hub.clock import Clock, SystemClock
 from hub.config import ConfigError, Settings
 from hub.kv.connection import create_redis
 from hub.kv.keys import RedisKeys
+from hub.security.bursts import AuthFailureCounter
 from hub.security.encryption import Vault
 from hub.security.hashing import SecretHasher
 from hub.security.keyfile import dev_secret_keys
@@ -38,6 +39,7 @@ class Runtime:
     vault: Vault
     hasher: SecretHasher
     key_usage: KeyUsageRecorder
+    auth_failures: AuthFailureCounter = field(default_factory=AuthFailureCounter)
     # Capability-owned singletons (compiled policies, HTTP clients, limiters...),
     # created by each capability's ``attach(runtime)`` at start.
     extras: dict[str, Any] = field(default_factory=dict)
@@ -82,10 +84,10 @@ async def build_runtime(
         if migrate:
             await upgrade(db)
         await ensure_migrated(db)
+        hasher = await load_hasher(db, vault)
     except BaseException:
         await db.dispose()
         raise
-    hasher = await load_hasher(db, vault)
     redis = create_redis(settings.redis_url)
     return Runtime(
         settings=settings,

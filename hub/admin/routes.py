@@ -7,9 +7,10 @@ from datetime import datetime
 from litestar import get, patch, post
 from litestar.params import FromPath, FromQuery
 
-from hub.admin.schemas import AuditView, Page, TokenCreate, TokenCreated
+from hub.admin.schemas import Page, TokenCreate, TokenCreated
 from hub.admin.tokens import create_token
-from hub.audit.service import audit_query
+from hub.audit.schemas import AuditFilters, AuditView
+from hub.audit.service import list_entries
 from hub.tenancy import service
 from hub.tenancy.schemas import (
     IntegrationCreate,
@@ -133,44 +134,18 @@ async def list_audit(
     limit: FromQuery[int] = 100,
 ) -> Page[AuditView]:
     admin = await admin_of(request)
-    if admin.tenant_id is not None:
-        if tenant_id is not None:
-            admin.require_tenant(tenant_id)
-        tenant_id = admin.tenant_id
-    limit = max(1, min(limit, 500))
-    rt = runtime_of(request)
-    async with rt.db.session() as session:
-        rows = list(
-            await session.scalars(
-                audit_query(
-                    tenant_id=tenant_id,
-                    integration_id=integration_id,
-                    correlation_id=correlation_id,
-                    action=action,
-                    since=since,
-                    until=until,
-                    before_id=cursor,
-                    limit=limit,
-                )
-            )
-        )
-    items = [
-        AuditView(
-            id=r.id,
-            at=r.at,
-            actor=r.actor,
-            action=r.action,
-            outcome=r.outcome,
-            tenant_id=r.tenant_id,
-            integration_id=r.integration_id,
-            target_type=r.target_type,
-            target_id=r.target_id,
-            correlation_id=r.correlation_id,
-            details=r.details,
-        )
-        for r in rows
-    ]
-    return Page(items=items, next_cursor=items[-1].id if len(items) == limit else None)
+    filters = AuditFilters(
+        tenant_id=tenant_id,
+        integration_id=integration_id,
+        correlation_id=correlation_id,
+        action=action,
+        since=since,
+        until=until,
+        cursor=cursor,
+        limit=limit,
+    )
+    items, next_cursor = await list_entries(runtime_of(request), admin, filters)
+    return Page(items=items, next_cursor=next_cursor)
 
 
 ADMIN_ROUTES = [

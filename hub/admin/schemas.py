@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
 import msgspec
 from msgspec import Meta
+
+from hub.audit.schemas import AuditView
+
+__all__ = ["AuditView", "Page", "TokenCreate", "TokenCreated"]
 
 T = TypeVar("T")
 
@@ -17,25 +20,12 @@ class Page(msgspec.Struct, Generic[T]):
 
 
 class TokenCreate(msgspec.Struct, forbid_unknown_fields=True):
-    name: Annotated[str, Meta(min_length=1, max_length=200)]
-    tenant_id: str | None = None
+    name: Annotated[str, Meta(min_length=1, max_length=200, pattern=r"\S")]
+    # Omitted or null: a platform token (platform admins only).
+    tenant_id: Annotated[str, Meta(max_length=40)] | None = None
 
 
 class TokenCreated(msgspec.Struct):
     id: str
     token: str
     tenant_id: str | None
-
-
-class AuditView(msgspec.Struct):
-    id: str
-    at: datetime
-    actor: str
-    action: str
-    outcome: str
-    tenant_id: str | None
-    integration_id: str | None
-    target_type: str | None
-    target_id: str | None
-    correlation_id: str | None
-    details: dict[str, Any]

@@ -1,16 +1,28 @@
-"""Writing and reading the audit log. Entries are added in the caller's transaction."""
+"""Writing and reading the audit log. Entries are added in the caller's transaction.
+
+Nothing here (or anywhere) updates or deletes an entry; on Postgres a trigger
+refuses it too (migration 0001).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.admin.auth import AdminPrincipal
 from hub.audit.models import AuditEntry
+from hub.audit.schemas import AuditFilters, AuditView
 from hub.ids import new_id
 from hub.web.context import current_request_id
+from hub.web.errors import FieldError, ProblemError
+
+if TYPE_CHECKING:
+    from hub.runtime import Runtime
+
+MAX_PAGE = 500
 
 
 def record(
@@ -27,6 +39,10 @@ def record(
     details: dict[str, Any] | None = None,
     correlation_id: str | None = None,
 ) -> AuditEntry:
+    """Add one entry; ``correlation_id`` defaults to the current request's id.
+
+    ``details`` must never hold a secret, key, token or personal data.
+    """
     entry = AuditEntry(
         id=new_id("audit"),
         at=at,
@@ -55,6 +71,7 @@ def audit_query(
     before_id: str | None = None,
     limit: int = 100,
 ) -> Select[AuditEntry]:
+    """Newest first; ids are time-ordered, so ``before_id`` pages stably."""
     stmt = select(AuditEntry)
     if tenant_id is not None:
         stmt = stmt.where(AuditEntry.tenant_id == tenant_id)
@@ -71,3 +88,59 @@ def audit_query(
     if before_id is not None:
         stmt = stmt.where(AuditEntry.id < before_id)
     return stmt.order_by(AuditEntry.id.desc()).limit(limit)
+
+
+def _check_aware(filters: AuditFilters) -> None:
+    errors = [
+        FieldError(path=f"$.{name}", message="give a UTC offset, e.g. 2025-01-31T12:00:00Z")
+        for name, value in (("since", filters.since), ("until", filters.until))
+        if value is not None and value.tzinfo is None
+    ]
+    if errors:
+        raise ProblemError("VALIDATION_FAILED", "a time without a UTC offset", errors=errors)
+
+
+def view(entry: AuditEntry) -> AuditView:
+    return AuditView(
+        id=entry.id,
+        at=entry.at,
+        actor=entry.actor,
+        action=entry.action,
+        outcome=entry.outcome,
+        tenant_id=entry.tenant_id,
+        integration_id=entry.integration_id,
+        target_type=entry.target_type,
+        target_id=entry.target_id,
+        correlation_id=entry.correlation_id,
+        details=entry.details,
+    )
+
+
+async def list_entries(
+    rt: Runtime, admin: AdminPrincipal, filters: AuditFilters
+) -> tuple[list[AuditView], str | None]:
+    """A page of entries the admin may see, and the cursor of the next page (or None)."""
+    _check_aware(filters)
+    tenant_id = filters.tenant_id
+    if admin.tenant_id is not None:
+        if tenant_id is not None:
+            admin.require_tenant(tenant_id)
+        tenant_id = admin.tenant_id
+    limit = max(1, min(filters.limit, MAX_PAGE))
+    async with rt.db.session() as session:
+        rows = list(
+            await session.scalars(
+                audit_query(
+                    tenant_id=tenant_id,
+                    integration_id=filters.integration_id,
+                    correlation_id=filters.correlation_id,
+                    action=filters.action,
+                    since=filters.since,
+                    until=filters.until,
+                    before_id=filters.cursor,
+                    limit=limit,
+                )
+            )
+        )
+    items = [view(r) for r in rows]
+    return items, (items[-1].id if len(items) == limit else None)

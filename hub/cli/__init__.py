@@ -7,6 +7,7 @@ import sys
 
 from hub.cli import admin, dlq, export, run
 from hub.config import ConfigError
+from hub.security.encryption import DecryptionError
 from hub.store.migrate import NotMigrated
 
 
@@ -27,8 +28,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         result: int = args.func(args)
-    except (ConfigError, NotMigrated) as exc:
+    except (ConfigError, NotMigrated, DecryptionError) as exc:
+        # The environment or the database is not what the hub needs: say so, no traceback.
         print(f"hub: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"hub: cannot reach a service the hub needs: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -1,4 +1,9 @@
-"""``hub admin``: the admin API's operations from the command line (acting as "cli")."""
+"""``hub admin``: the admin API's operations from the command line (acting as "cli").
+
+Every command goes through the same services (and wire-type validation) as the
+HTTP API, prints JSON on stdout, and reports problems on stderr with exit code 1.
+Secrets are read from stdin, never from arguments (shell history, ``ps``).
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,17 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 import msgspec
 
 from hub.admin.auth import CLI_ADMIN
 from hub.admin.tokens import create_token
+from hub.audit.schemas import AuditFilters
+from hub.audit.service import list_entries
 from hub.config import load_settings
+from hub.ids import new_ulid
 from hub.runtime import Runtime, build_runtime
 from hub.security.encryption import generate_key
 from hub.security.rotation import reencrypt_all
@@ -23,17 +32,29 @@ from hub.tenancy.schemas import (
     RevokeRequest,
     RotateRequest,
     TenantCreate,
+    TenantPatch,
 )
+from hub.web.context import request_id_var
+from hub.web.decoding import convert
 from hub.web.errors import ProblemError
+
+Work = Callable[[Runtime, argparse.Namespace], Awaitable[Any]]
 
 
 def _print(obj: Any) -> None:
     sys.stdout.write(msgspec.json.format(msgspec.json.encode(obj)).decode() + "\n")
 
 
-def _with_runtime(work: Callable[[Runtime, argparse.Namespace], Awaitable[Any]]) -> Any:
+def _given(args: argparse.Namespace, *names: str) -> dict[str, Any]:
+    """The options the operator actually passed (absent ones stay unchanged in a patch)."""
+    return {n: getattr(args, n) for n in names if getattr(args, n) is not None}
+
+
+def _with_runtime(work: Work) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         async def go() -> Any:
+            # One correlation id per invocation ties its audit entries together.
+            request_id_var.set(f"cli_{new_ulid()}")
             rt = await build_runtime(load_settings())
             try:
                 return await work(rt, args)
@@ -54,23 +75,60 @@ def _with_runtime(work: Callable[[Runtime, argparse.Namespace], Awaitable[Any]])
     return run
 
 
-def register(sub: Any) -> None:
-    admin = sub.add_parser("admin", help="tenants, integrations, keys, admin tokens")
-    cmds = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION")
+def _command(cmds: Any, name: str, help_: str, work: Work) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = cmds.add_parser(name, help=help_, description=help_)
+    parser.set_defaults(func=_with_runtime(work))
+    return parser
 
-    p = cmds.add_parser("create-tenant", help="create a tenant")
+
+def _tenant_commands(cmds: Any) -> None:
+    p = _command(
+        cmds,
+        "create-tenant",
+        "create a tenant",
+        lambda rt, a: service.create_tenant(rt, CLI_ADMIN, convert({"name": a.name}, TenantCreate)),
+    )
     p.add_argument("name")
-    p.set_defaults(
-        func=_with_runtime(
-            lambda rt, a: service.create_tenant(rt, CLI_ADMIN, TenantCreate(name=a.name))
-        )
+
+    _command(
+        cmds, "list-tenants", "list tenants", lambda rt, a: service.list_tenants(rt, CLI_ADMIN)
     )
 
-    p = cmds.add_parser("list-tenants", help="list tenants")
-    p.set_defaults(func=_with_runtime(lambda rt, a: service.list_tenants(rt, CLI_ADMIN)))
+    p = _command(
+        cmds, "get-tenant", "show a tenant", lambda rt, a: service.get_tenant(rt, CLI_ADMIN, a.id)
+    )
+    p.add_argument("id")
 
-    p = cmds.add_parser(
-        "create-integration", help="create an integration; prints its first API key once"
+    async def update(rt: Runtime, a: argparse.Namespace) -> Any:
+        fields = _given(a, "name", "status", "upstream_url")
+        if a.clear_upstream:
+            fields.update(upstream_url=None, upstream_secret=None)
+        if a.upstream_secret_stdin:
+            fields["upstream_secret"] = sys.stdin.readline().strip()
+        return await service.patch_tenant(rt, CLI_ADMIN, a.id, convert(fields, TenantPatch))
+
+    p = _command(cmds, "update-tenant", "change a tenant's name, status or upstream", update)
+    p.add_argument("id")
+    p.add_argument("--name")
+    p.add_argument("--status", choices=["active", "disabled"])
+    p.add_argument("--upstream-url", help="the tenant's product API the upstream handler calls")
+    p.add_argument(
+        "--upstream-secret-stdin",
+        action="store_true",
+        help="read the upstream signing secret from the first line of stdin",
+    )
+    p.add_argument("--clear-upstream", action="store_true", help="remove upstream URL and secret")
+
+
+def _integration_commands(cmds: Any) -> None:
+    def create(rt: Runtime, a: argparse.Namespace) -> Awaitable[Any]:
+        body = convert(
+            {"name": a.name, "kind": a.kind, "mode": a.mode, "scopes": a.scope}, IntegrationCreate
+        )
+        return service.create_integration(rt, CLI_ADMIN, a.tenant, body)
+
+    p = _command(
+        cmds, "create-integration", "create an integration; prints its first API key once", create
     )
     p.add_argument("--tenant", required=True, help="tenant id")
     p.add_argument("--name", required=True)
@@ -82,82 +140,130 @@ def register(sub: Any) -> None:
         default=[],
         help="repeat: actions:*, actions:<name>, triggers:*, triggers:<type>, events:publish",
     )
-    p.set_defaults(
-        func=_with_runtime(
-            lambda rt, a: service.create_integration(
-                rt,
-                CLI_ADMIN,
-                a.tenant,
-                IntegrationCreate(name=a.name, kind=a.kind, mode=a.mode, scopes=a.scope),
-            )
-        )
-    )
 
-    p = cmds.add_parser("list-integrations", help="list a tenant's integrations")
+    p = _command(
+        cmds,
+        "list-integrations",
+        "list a tenant's integrations and their keys",
+        lambda rt, a: service.list_integrations(rt, CLI_ADMIN, a.tenant),
+    )
     p.add_argument("--tenant", required=True)
-    p.set_defaults(
-        func=_with_runtime(lambda rt, a: service.list_integrations(rt, CLI_ADMIN, a.tenant))
-    )
 
-    p = cmds.add_parser("disable-integration", help="disable an integration")
-    p.add_argument("integration")
-    p.set_defaults(
-        func=_with_runtime(
-            lambda rt, a: service.patch_integration(
-                rt, CLI_ADMIN, a.integration, IntegrationPatch(status="disabled")
-            )
+    p = _command(
+        cmds,
+        "get-integration",
+        "show an integration and its keys",
+        lambda rt, a: service.get_integration(rt, CLI_ADMIN, a.id),
+    )
+    p.add_argument("id")
+
+    def update(rt: Runtime, a: argparse.Namespace) -> Awaitable[Any]:
+        fields = _given(a, "name", "status")
+        if a.scope is not None:
+            fields["scopes"] = a.scope
+        return service.patch_integration(rt, CLI_ADMIN, a.id, convert(fields, IntegrationPatch))
+
+    p = _command(cmds, "update-integration", "change an integration's name, scopes, status", update)
+    p.add_argument("id")
+    p.add_argument("--name")
+    p.add_argument("--status", choices=["active", "disabled"])
+    p.add_argument("--scope", action="append", help="repeat; replaces every scope")
+
+    for status, verb in (("disabled", "disable"), ("active", "enable")):
+        p = _command(
+            cmds,
+            f"{verb}-integration",
+            f"{verb} an integration",
+            lambda rt, a, s=status: service.patch_integration(  # type: ignore[misc]
+                rt, CLI_ADMIN, a.id, IntegrationPatch(status=s)
+            ),
         )
-    )
+        p.add_argument("id")
 
-    p = cmds.add_parser("rotate-key", help="issue a new API key; the old one lives on for --grace")
+
+def _key_commands(cmds: Any) -> None:
+    p = _command(
+        cmds,
+        "rotate-key",
+        "issue a new API key; the previous keys stay valid for --grace seconds",
+        lambda rt, a: service.rotate_key(
+            rt, CLI_ADMIN, a.integration, convert({"grace_seconds": a.grace}, RotateRequest)
+        ),
+    )
     p.add_argument("integration")
-    p.add_argument("--grace", type=int, default=24 * 3600, help="seconds (0 to 604800)")
-    p.set_defaults(
-        func=_with_runtime(
-            lambda rt, a: service.rotate_key(
-                rt,
-                CLI_ADMIN,
-                a.integration,
-                msgspec.convert({"grace_seconds": a.grace}, RotateRequest),
-            )
-        )
-    )
+    p.add_argument("--grace", type=int, default=24 * 3600, help="seconds, 0 to 604800 (24 h)")
 
-    p = cmds.add_parser("revoke-key", help="revoke one key (--key-id) or all keys at once")
+    p = _command(
+        cmds,
+        "revoke-key",
+        "revoke one key (--key-id) or every key of the integration, at once",
+        lambda rt, a: service.revoke_keys(
+            rt, CLI_ADMIN, a.integration, convert(_given(a, "key_id"), RevokeRequest)
+        ),
+    )
     p.add_argument("integration")
     p.add_argument("--key-id")
-    p.set_defaults(
-        func=_with_runtime(
-            lambda rt, a: service.revoke_keys(
-                rt, CLI_ADMIN, a.integration, RevokeRequest(key_id=a.key_id)
-            )
-        )
-    )
 
-    p = cmds.add_parser("create-token", help="create an admin token (platform, or --tenant)")
+    async def token(rt: Runtime, a: argparse.Namespace) -> dict[str, Any]:
+        value, token_id = await create_token(rt, CLI_ADMIN, name=a.name, tenant_id=a.tenant)
+        return {"id": token_id, "token": value, "tenant_id": a.tenant}
+
+    p = _command(cmds, "create-token", "create an admin token (platform, or --tenant)", token)
     p.add_argument("--tenant", help="scope the token to this tenant id")
     p.add_argument("--name", default="cli")
 
-    async def _create_token(rt: Runtime, a: argparse.Namespace) -> dict[str, Any]:
-        token, token_id = await create_token(rt, CLI_ADMIN, name=a.name, tenant_id=a.tenant)
-        return {"id": token_id, "token": token, "tenant_id": a.tenant}
 
-    p.set_defaults(func=_with_runtime(_create_token))
+def _audit_command(cmds: Any) -> None:
+    async def audit(rt: Runtime, a: argparse.Namespace) -> Any:
+        filters = AuditFilters(
+            tenant_id=a.tenant,
+            integration_id=a.integration,
+            correlation_id=a.correlation_id,
+            action=a.action,
+            since=a.since,
+            until=a.until,
+            limit=a.limit,
+        )
+        items, _ = await list_entries(rt, CLI_ADMIN, filters)
+        return items
 
-    p = cmds.add_parser(
+    p = _command(cmds, "audit", "show audit entries, newest first", audit)
+    p.add_argument("--tenant")
+    p.add_argument("--integration")
+    p.add_argument("--correlation-id")
+    p.add_argument("--action", help="e.g. key.rotated")
+    p.add_argument("--since", type=datetime.fromisoformat, help="ISO 8601 with offset")
+    p.add_argument("--until", type=datetime.fromisoformat, help="ISO 8601 with offset")
+    p.add_argument("--limit", type=int, default=100)
+
+
+def _secret_commands(cmds: Any) -> None:
+    _command(
+        cmds,
         "rotate-encryption-key",
-        help="re-encrypt every stored secret under the first key of HUB_SECRET_KEYS",
+        "re-encrypt every stored secret under the first key of HUB_SECRET_KEYS; "
+        "afterwards the other keys can be removed",
+        lambda rt, a: reencrypt_all(rt),
     )
 
-    async def _rotate(rt: Runtime, a: argparse.Namespace) -> dict[str, int]:
-        return await reencrypt_all(rt)
-
-    p.set_defaults(func=_with_runtime(_rotate))
-
-    p = cmds.add_parser("generate-secret-key", help="print a new key for HUB_SECRET_KEYS")
-
-    def _generate(_args: argparse.Namespace) -> int:
+    def generate(_args: argparse.Namespace) -> int:
         print(generate_key())
         return 0
 
-    p.set_defaults(func=_generate)
+    p = cmds.add_parser("generate-secret-key", help="print a new key for HUB_SECRET_KEYS")
+    p.set_defaults(func=generate)
+
+
+def register(sub: Any) -> None:
+    admin = sub.add_parser(
+        "admin",
+        help="tenants, integrations, keys, admin tokens, audit, encryption keys",
+        description="Administer the hub directly against its database (HUB_DATABASE_URL). "
+        "Output is JSON; API keys and tokens are shown once.",
+    )
+    cmds = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION")
+    _tenant_commands(cmds)
+    _integration_commands(cmds)
+    _key_commands(cmds)
+    _audit_command(cmds)
+    _secret_commands(cmds)

@@ -17,12 +17,14 @@ import msgspec
 import uvicorn
 
 from hub.admin.auth import CLI_ADMIN
-from hub.admin.tokens import create_token
+from hub.admin.tokens import authenticate_admin, create_token
 from hub.config import Settings
 from hub.runtime import Runtime, build_runtime
 from hub.tenancy import service
+from hub.tenancy.auth import authenticate_key
 from hub.tenancy.schemas import IntegrationCreate, TenantCreate
 from hub.web.app import create_app, start_runtime
+from hub.web.errors import ProblemError
 from hub.worker.app import build_worker
 
 
@@ -33,10 +35,22 @@ class DevCredentials(msgspec.Struct):
     api_key: str
 
 
+async def _still_valid(rt: Runtime, creds: DevCredentials) -> bool:
+    """The saved credentials still open this database (it may have been deleted)."""
+    try:
+        await authenticate_key(rt, creds.api_key, "hub-dev")
+        await authenticate_admin(rt, creds.admin_token, "hub-dev")
+    except ProblemError:
+        return False
+    return True
+
+
 async def ensure_demo(rt: Runtime) -> DevCredentials:
     path = Path(rt.settings.state_dir) / "dev-credentials.json"
     if path.exists():
-        return msgspec.json.decode(path.read_bytes(), type=DevCredentials)
+        creds = msgspec.json.decode(path.read_bytes(), type=DevCredentials)
+        if await _still_valid(rt, creds):
+            return creds
     tenant = await service.create_tenant(rt, CLI_ADMIN, TenantCreate(name="Demo tenant"))
     integration = await service.create_integration(
         rt,
@@ -63,13 +77,13 @@ async def ensure_demo(rt: Runtime) -> DevCredentials:
     return creds
 
 
-def next_steps(creds: DevCredentials, base: str) -> str:
+def next_steps(creds: DevCredentials, base: str, state_dir: str) -> str:
     sample_lead = json.dumps(
-        {"company_name": "Acme Ltda", "contact_name": "Ana Souza", "email": "ana@acme.example"}
+        {"company_name": "Acme Ltda", "contact_name": "Ana Souza", "emails": ["ana@acme.example"]}
     )
     lines = [
         "",
-        f"hub dev is running on {base} (state in .hub/; Ctrl-C stops it)",
+        f"hub dev is running on {base} (state in {state_dir}/; Ctrl-C stops it)",
         "",
         f"  admin token : {creds.admin_token}",
         f"  tenant      : {creds.tenant_id}",
@@ -100,18 +114,23 @@ async def run_dev(settings: Settings, *, host: str, port: int) -> None:
             app, host=host, port=port, log_config=None, access_log=False, lifespan="on"
         )
         server = uvicorn.Server(config)
-        worker = build_worker(rt, handle_signals=False)
-        worker_task = asyncio.create_task(worker.main())
-        serve_task = asyncio.create_task(server.serve())
+        worker = build_worker(rt, handle_signals=False)  # uvicorn owns Ctrl-C
+        worker_task = asyncio.create_task(worker.main(), name="hub-dev-worker")
+        serve_task = asyncio.create_task(server.serve(), name="hub-dev-api")
         # uvicorn exposes no 'started' event to wait on.
-        while not server.started and not serve_task.done():  # noqa: ASYNC110
+        while not (server.started or serve_task.done() or worker_task.done()):  # noqa: ASYNC110
             await asyncio.sleep(0.05)
-        if server.started:
-            print(next_steps(creds, f"http://{host}:{port}"), flush=True)
-        await serve_task
-        worker_task.cancel()
+        if server.started and not worker_task.done():
+            print(next_steps(creds, f"http://{host}:{port}", settings.state_dir), flush=True)
+        await asyncio.wait({serve_task, worker_task}, return_when=asyncio.FIRST_COMPLETED)
+        if worker_task.done():
+            # A dead worker means half a hub (no deliveries): stop, and say why below.
+            server.should_exit = True
+        else:
+            worker_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await worker_task
+        await serve_task
         await worker.close()
     finally:
         await rt.close()

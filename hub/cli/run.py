@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import logging
 import os
 from typing import Any
 
@@ -11,6 +13,8 @@ from hub.config import load_settings
 from hub.logs import configure_logging
 from hub.store.engine import Database
 from hub.store.migrate import ensure_migrated, upgrade
+
+log = logging.getLogger("hub.cli")
 
 
 def register(sub: Any) -> None:
@@ -109,7 +113,13 @@ def _worker(args: argparse.Namespace) -> int:
         try:
             await start_runtime(rt)
             worker = build_worker(rt, burst=args.burst, max_jobs=args.max_jobs)
-            await worker.main()
+            try:
+                # async_run (not main) gives arq's SIGTERM/SIGINT handler a task to cancel.
+                await worker.async_run()
+            except asyncio.CancelledError:
+                log.info("worker stopped by signal")
+            finally:
+                await worker.close()
         finally:
             await rt.close()
 
@@ -123,5 +133,7 @@ def _dev(args: argparse.Namespace) -> int:
     os.environ.setdefault("HUB_ALLOW_PRIVATE_TARGETS", "1")
     settings = load_settings()
     configure_logging(settings.log_level)
-    asyncio.run(run_dev(settings, host=args.host, port=args.port))
+    # Ctrl-C is how hub dev is meant to stop; everything was closed on the way out.
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_dev(settings, host=args.host, port=args.port))
     return 0

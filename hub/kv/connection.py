@@ -20,9 +20,33 @@ def _fake_client(name: str) -> ArqRedis:
     class FakeArqRedis(FakeAsyncRedisMixin, ArqRedis):  # type: ignore[misc]
         pass
 
+    _skip_info_for_fakes()
     server = _fake_servers.setdefault(name, FakeServer())
     client: ArqRedis = FakeArqRedis(server=server, decode_responses=False)
     return client
+
+
+def _skip_info_for_fakes() -> None:
+    """arq's ``Worker.main`` logs Redis ``INFO``, a command fakeredis lacks, and dies.
+
+    arq looks the function up in its module at call time, so wrapping it there keeps
+    real servers' log line and lets the worker really run on the stand-in (``hub dev``).
+    """
+    import arq.worker
+    from fakeredis.aioredis import FakeAsyncRedisMixin
+
+    original = arq.worker.log_redis_info  # type: ignore[attr-defined]
+    if getattr(original, "_hub_wrapped", False):
+        return
+
+    async def log_redis_info(redis: Any, log_func: Any) -> None:
+        if isinstance(redis, FakeAsyncRedisMixin):
+            log_func("redis: the in-process stand-in (embedded mode)")
+            return
+        await original(redis, log_func)
+
+    log_redis_info._hub_wrapped = True  # type: ignore[attr-defined]
+    arq.worker.log_redis_info = log_redis_info  # type: ignore[attr-defined]
 
 
 def is_embedded(url: str) -> bool:

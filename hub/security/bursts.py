@@ -1,12 +1,14 @@
 """Audit bursts of failed authentication, not each failure (that would be a DoS on the log).
 
-Counted per process and source address in a fixed window; the first failure
-past the threshold in a window writes one audit row.
+Counted per process, credential kind and source address in fixed windows of the
+runtime's clock; the failure that reaches the threshold in a window writes one
+audit row. Per process is enough: a burst spread over many API replicas is still
+visible in the ``hub_auth_failures_total`` metric.
 """
 
 from __future__ import annotations
 
-import time
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from hub.audit.service import record
@@ -16,27 +18,52 @@ if TYPE_CHECKING:
 
 BURST_THRESHOLD = 10
 WINDOW_SECONDS = 60.0
+MAX_TRACKED_SOURCES = 10_000
 
-_counts: dict[tuple[str, str], tuple[float, int]] = {}
+
+class AuthFailureCounter:
+    """Failures per (kind, source) in the current window; lives on the ``Runtime``."""
+
+    def __init__(
+        self,
+        threshold: int = BURST_THRESHOLD,
+        window_seconds: float = WINDOW_SECONDS,
+        max_sources: int = MAX_TRACKED_SOURCES,
+    ) -> None:
+        self.threshold = threshold
+        self.window = timedelta(seconds=window_seconds)
+        self.max_sources = max_sources
+        self._counts: dict[tuple[str, str], tuple[datetime, int]] = {}
+
+    def note(self, kind: str, source: str, now: datetime) -> int:
+        """Count one failure; returns the count in the current window."""
+        key = (kind, source)
+        started, count = self._counts.get(key, (now, 0))
+        if now - started >= self.window:
+            started, count = now, 0
+        if key not in self._counts and len(self._counts) >= self.max_sources:
+            # Bound memory under a spray from many addresses.
+            self._counts.clear()
+        count += 1
+        self._counts[key] = (started, count)
+        return count
 
 
 async def note_auth_failure(rt: Runtime, kind: str, source: str) -> None:
-    now = time.monotonic()
-    key = (kind, source)
-    started, count = _counts.get(key, (now, 0))
-    if now - started > WINDOW_SECONDS:
-        started, count = now, 0
-    count += 1
-    _counts[key] = (started, count)
-    if len(_counts) > 10_000:  # bound memory under a spray from many addresses
-        _counts.clear()
-    if count == BURST_THRESHOLD:
-        async with rt.db.transaction() as session:
-            record(
-                session,
-                at=rt.clock.now(),
-                actor=f"anonymous:{source}",
-                action="auth.failure_burst",
-                outcome="denied",
-                details={"kind": kind, "failures": count, "window_seconds": WINDOW_SECONDS},
-            )
+    now = rt.clock.now()
+    count = rt.auth_failures.note(kind, source, now)
+    if count != rt.auth_failures.threshold:
+        return
+    async with rt.db.transaction() as session:
+        record(
+            session,
+            at=now,
+            actor=f"anonymous:{source}",
+            action="auth.failure_burst",
+            outcome="denied",
+            details={
+                "kind": kind,
+                "failures": count,
+                "window_seconds": rt.auth_failures.window.total_seconds(),
+            },
+        )

@@ -1,12 +1,10 @@
-"""Load (or create once) the installation's hub-wide secrets, and re-encrypt them."""
+"""Load (or create once) the installation's hub-wide secrets (the key-hashing pepper)."""
 
 from __future__ import annotations
 
 import os
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.security.encryption import Vault
 from hub.security.hashing import SecretHasher
@@ -32,10 +30,3 @@ async def load_hasher(db: Database, vault: Vault) -> SecretHasher:
             assert existing is not None
             return SecretHasher(bytes.fromhex(vault.decrypt(existing.value_encrypted)))
     return SecretHasher(pepper)
-
-
-async def reencrypt_hub_secrets(session: AsyncSession, vault: Vault) -> int:
-    rows = (await session.scalars(select(HubSecret))).all()
-    for row in rows:
-        row.value_encrypted = vault.rotate(row.value_encrypted)
-    return len(rows)

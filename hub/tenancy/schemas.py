@@ -120,7 +120,9 @@ class RotateResult(msgspec.Struct):
 
 
 class RevokeRequest(msgspec.Struct, forbid_unknown_fields=True):
-    key_id: str | None = None
+    """One key by ``key_id``; without it, every key of the integration."""
+
+    key_id: Annotated[str, Meta(min_length=1, max_length=40)] | None = None
 
 
 class RevokeResult(msgspec.Struct):

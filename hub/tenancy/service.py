@@ -124,6 +124,8 @@ async def patch_tenant(
     rt: Runtime, admin: AdminPrincipal, tenant_id: str, body: TenantPatch
 ) -> TenantView:
     now = rt.clock.now()
+    # Another tenant's answer is 404 before any other rule can answer 403 or 422.
+    admin.require_tenant(tenant_id)
     if body.status is not UNSET:
         admin.require_platform("change a tenant's status")
     if isinstance(body.upstream_url, str):

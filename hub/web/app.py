@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import msgspec
@@ -61,7 +61,10 @@ def build_litestar(
     *,
     runtime: Runtime | None = None,
     clock: Clock | None = None,
+    extra_routes: Sequence[Any] = (),
 ) -> Litestar:
+    """The litestar app. ``extra_routes`` is a test seam (e.g. a route that raises)."""
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         owned = runtime is None
@@ -81,6 +84,7 @@ def build_litestar(
         openapi_document,
         Router("/v1", route_handlers=capabilities.integration_routes()),
         Router("/admin/v1", route_handlers=capabilities.admin_routes_all()),
+        *extra_routes,
     ]
     return Litestar(
         route_handlers=routes,
@@ -102,5 +106,9 @@ def create_app(
     *,
     runtime: Runtime | None = None,
     clock: Clock | None = None,
+    extra_routes: Sequence[Any] = (),
 ) -> RequestContext:
-    return RequestContext(build_litestar(settings, runtime=runtime, clock=clock))
+    """The ASGI app servers run: litestar wrapped in the request-id/metrics layer."""
+    return RequestContext(
+        build_litestar(settings, runtime=runtime, clock=clock, extra_routes=extra_routes)
+    )

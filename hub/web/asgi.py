@@ -22,6 +22,9 @@ from hub.web.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 access_log = logging.getLogger("hub.access")
 
+# Any other method is labelled OTHER: a client must not mint new metric series.
+_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
 
 class RequestContext:
     def __init__(self, app: ASGIApp) -> None:
@@ -66,6 +69,8 @@ class RequestContext:
             elapsed = time.perf_counter() - started
             route = scope.get("path_template") or "unmatched"
             method = scope["method"]  # type: ignore[typeddict-item]
+            if method not in _KNOWN_METHODS:
+                method = "OTHER"
             HTTP_REQUESTS.labels(method, route, str(status)).inc()
             HTTP_LATENCY.labels(method, route).observe(elapsed)
             if access_log.isEnabledFor(logging.INFO):

@@ -16,6 +16,7 @@ from hub.web.errors import FieldError, ProblemError
 T = TypeVar("T")
 
 _PATH_RE = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+_UNKNOWN_RE = re.compile(r"^Object contains unknown field `(?P<name>[^`]*)`")
 
 
 def check_json_content_type(content_type: str | None) -> None:
@@ -40,11 +41,16 @@ def parse_json(raw: bytes) -> Any:
 
 def _field_error(exc: msgspec.ValidationError, prefix: str) -> FieldError:
     message = str(exc)
+    path = prefix or "$"
     match = _PATH_RE.search(message)
     if match:
         message = message[: match.start()]
-        return FieldError(path=prefix + match.group("path"), message=message)
-    return FieldError(path=prefix or "$", message=message)
+        path = prefix + match.group("path")
+    unknown = _UNKNOWN_RE.match(message)
+    if unknown:
+        # msgspec points at the object; the client needs the offending field itself.
+        return FieldError(path=f"{path}.{unknown.group('name')}", message="unknown field")
+    return FieldError(path=path, message=message)
 
 
 def collect_errors(obj: Any, type_: Any) -> list[FieldError]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from collections.abc import AsyncIterator
@@ -26,7 +27,13 @@ from tests.support.databases import (
     drop_postgres_database,
     test_database_url,
 )
-from tests.support.processes import free_port, hub_env, run_hub, serving
+from tests.support.processes import (
+    free_port,
+    hub_env,
+    run_hub,
+    serving,
+    start_then_terminate,
+)
 
 
 async def admin_cli(env: dict[str, str], *args: str) -> Any:
@@ -41,18 +48,31 @@ async def test_admin_commands_provision_tenants_integrations_keys_and_tokens(
     env = hub_env(settings)
     tenant = await admin_cli(env, "create-tenant", "Acme")
     assert tenant["name"] == "Acme"
-    integration = await admin_cli(
-        env,
-        "create-integration",
-        "--tenant", tenant["id"],
-        "--name", "zap",
-        "--kind", "zapier",
-        "--scope", "actions:*",
-        "--scope", "triggers:*",
+    # Independent commands run side by side (each is a whole process start).
+    integration, other, platform, scoped = await asyncio.gather(
+        admin_cli(
+            env,
+            "create-integration",
+            "--tenant", tenant["id"],
+            "--name", "zap",
+            "--kind", "zapier",
+            "--scope", "actions:*",
+            "--scope", "triggers:*",
+        ),
+        admin_cli(env, "create-tenant", "Other"),
+        admin_cli(env, "create-token", "--name", "ops"),
+        admin_cli(env, "create-token", "--tenant", tenant["id"]),
     )  # fmt: skip
     key = integration["api_key"]
     me = await client.get("/v1/me", headers=bearer(key))
     assert me.json()["scopes"] == ["actions:*", "triggers:*"]
+
+    assert platform["tenant_id"] is None
+    assert scoped["tenant_id"] == tenant["id"]
+    seen_by_platform = await client.get("/admin/v1/tenants", headers=bearer(platform["token"]))
+    assert {t["id"] for t in seen_by_platform.json()["items"]} == {tenant["id"], other["id"]}
+    seen_by_tenant = await client.get("/admin/v1/tenants", headers=bearer(scoped["token"]))
+    assert [t["id"] for t in seen_by_tenant.json()["items"]] == [tenant["id"]]
 
     rotated = await admin_cli(env, "rotate-key", integration["id"], "--grace", "0")
     clock.set(datetime.now(UTC))  # the CLI ran on the wall clock
@@ -63,42 +83,31 @@ async def test_admin_commands_provision_tenants_integrations_keys_and_tokens(
     assert revoked == {"revoked": [rotated["key_id"]]}
     problem(await client.get("/v1/me", headers=bearer(rotated["api_key"])), 401, "KEY_REVOKED")
 
-    other = await admin_cli(env, "create-tenant", "Other")
-    platform = await admin_cli(env, "create-token", "--name", "ops")
-    assert platform["tenant_id"] is None
-    scoped = await admin_cli(env, "create-token", "--tenant", tenant["id"])
-    assert scoped["tenant_id"] == tenant["id"]
-    seen_by_platform = await client.get("/admin/v1/tenants", headers=bearer(platform["token"]))
-    assert {t["id"] for t in seen_by_platform.json()["items"]} == {tenant["id"], other["id"]}
-    seen_by_tenant = await client.get("/admin/v1/tenants", headers=bearer(scoped["token"]))
-    assert [t["id"] for t in seen_by_tenant.json()["items"]] == [tenant["id"]]
-
     listed = await admin_cli(env, "list-integrations", "--tenant", tenant["id"])
     assert [k["status"] for k in listed[0]["keys"]] == ["expired", "revoked"]
 
     admin = Admin(client, platform["token"])
     audit = (await admin.get("/audit", params={"tenant_id": tenant["id"]})).json()["items"]
     assert {e["actor"] for e in audit} == {"cli"}
+    # One correlation id per command run ties its entries together.
+    assert all(e["correlation_id"].startswith("cli_") for e in audit)
 
 
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (
-            ["create-integration", "--tenant", "ten_nope", "--name", "z", "--kind", "zapier"],
-            "NOT_FOUND",
-        ),
-        (["rotate-key", "int_nope", "--grace", "604801"], "VALIDATION_FAILED"),
-        (["create-tenant", "   "], "VALIDATION_FAILED"),
-    ],
-)
 async def test_admin_commands_report_problems_without_a_traceback(
-    rt: Runtime, settings: Settings, args: list[str], message: str
+    rt: Runtime, settings: Settings
 ) -> None:
-    r = await run_hub("admin", *args, env=hub_env(settings))
-    assert r.returncode == 1
-    assert message in r.stderr
-    assert "Traceback" not in r.stderr
+    env = hub_env(settings)
+    cases = [
+        (["create-integration", "--tenant", "ten_nope", "--name", "z", "--kind", "zapier"],
+         "NOT_FOUND"),
+        (["rotate-key", "int_nope", "--grace", "604801"], "$.grace_seconds"),
+        (["create-tenant", "   "], "$.name"),
+    ]  # fmt: skip
+    results = await asyncio.gather(*(run_hub("admin", *args, env=env) for args, _ in cases))
+    for (args, message), r in zip(cases, results, strict=True):
+        assert r.returncode == 1, args
+        assert message in r.stderr, (args, r.stderr)
+        assert "Traceback" not in r.stderr
 
 
 @pytest.fixture
@@ -117,30 +126,46 @@ async def test_serve_and_worker_refuse_an_unmigrated_database_until_migrate(
     settings: Settings, empty_database: str, tmp_path: Path
 ) -> None:
     env = hub_env(settings, HUB_DATABASE_URL=empty_database)
-    for command in (["serve", "--port", str(free_port())], ["worker", "--burst"]):
-        r = await run_hub(*command, env=env)
-        assert r.returncode == 2, (command, r.stderr)
+    refusals = await asyncio.gather(
+        run_hub("serve", "--port", str(free_port()), env=env),
+        run_hub("worker", env=env),
+    )
+    for r in refusals:
+        assert r.returncode == 2, r.stderr
         assert "hub migrate" in r.stderr
         assert "Traceback" not in r.stderr
 
     r = await run_hub("migrate", env=env)
     assert r.returncode == 0, r.stderr
-    again = await run_hub("migrate", env=env)  # idempotent
-    assert again.returncode == 0, again.stderr
 
-    r = await run_hub("worker", "--burst", env=env)
-    assert r.returncode == 0, r.stderr
-    port = free_port()
-    argv = [sys.executable, "-m", "hub", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    async with (
-        serving(argv, env=env, port=port, log=tmp_path / "serve.log") as base,
-        httpx.AsyncClient(base_url=base) as c,
-    ):
-        assert (await c.get("/readyz")).status_code == 200
-        tenants = await c.get(
-            "/admin/v1/tenants", headers=bearer(settings.bootstrap_admin_token or "")
+    async def worker_starts_and_stops_cleanly() -> None:
+        log = tmp_path / "worker.log"
+        code = await start_then_terminate(
+            [sys.executable, "-m", "hub", "worker"],
+            env={**env, "HUB_LOG_LEVEL": "INFO"},
+            log=log,
+            ready_marker="worker started",
         )
-        assert tenants.status_code == 200
+        assert code == 0, log.read_text()
+
+    async def server_serves_on_granian() -> None:
+        port = free_port()
+        argv = [sys.executable, "-m", "hub", "serve", "--host", "127.0.0.1", "--port", str(port)]
+        async with (
+            serving(argv, env=env, port=port, log=tmp_path / "serve.log") as base,
+            httpx.AsyncClient(base_url=base) as c,
+        ):
+            assert (await c.get("/readyz")).status_code == 200
+            token = settings.bootstrap_admin_token or ""
+            assert (await c.get("/admin/v1/tenants", headers=bearer(token))).status_code == 200
+
+    async def migrate_is_idempotent() -> None:
+        again = await run_hub("migrate", env=env)
+        assert again.returncode == 0, again.stderr
+
+    await asyncio.gather(
+        worker_starts_and_stops_cleanly(), server_serves_on_granian(), migrate_is_idempotent()
+    )
 
 
 async def test_rotate_encryption_key_lets_the_old_key_go(

@@ -156,3 +156,26 @@ def uvicorn_argv(port: int) -> list[str]:
         "--log-level",
         "warning",
     ]
+
+
+async def start_then_terminate(
+    argv: list[str], *, env: Mapping[str, str], log: Path, ready_marker: str
+) -> int:
+    """Start a long-running process, wait until its log shows ``ready_marker``, SIGTERM it,
+    and return its exit code (a clean shutdown is 0)."""
+    with log.open("wb") as sink:
+        proc = await asyncio.create_subprocess_exec(
+            *argv, env=dict(env), cwd=ROOT, stdout=sink, stderr=sink, start_new_session=True
+        )
+    try:
+        deadline = asyncio.get_running_loop().time() + START_TIMEOUT
+        while ready_marker not in log.read_text(errors="replace"):
+            if proc.returncode is not None:
+                raise AssertionError(f"exited ({proc.returncode}) before ready:\n{log.read_text()}")
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"never ready:\n{log.read_text()}")
+            await asyncio.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGTERM)
+        return await asyncio.wait_for(proc.wait(), 20)
+    finally:
+        await stop(proc)
