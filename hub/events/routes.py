@@ -9,7 +9,7 @@ from litestar.params import FromPath, FromQuery
 
 from hub.events import ingest
 from hub.events.samples import samples
-from hub.events.schemas import MAX_BODY_BYTES, EventBatchDoc, EventDoc, PublishResult
+from hub.events.schemas import MAX_BODY_BYTES, EventBatchDoc, PublishResult
 from hub.web.decoding import check_json_content_type
 from hub.web.errors import ProblemError
 from hub.web.requests import AnyRequest, integration_of, runtime_of
@@ -21,8 +21,10 @@ TAGS = ["events"]
     "/events",
     status_code=202,
     tags=TAGS,
-    summary="Publish one event or a batch of up to 500",
-    opt={"body": EventDoc | EventBatchDoc},
+    summary="Publish a batch of up to 500 events (or one event object on its own)",
+    description="202 only once the events are durable; one bad item never sinks the "
+    'batch. The body is {"events": [...]} or a single event object.',
+    opt={"body": EventBatchDoc},
 )
 async def publish_events(request: AnyRequest) -> PublishResult:
     principal = await integration_of(request)
