@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from litestar import get, patch, post
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from hub.admin.schemas import Page, TokenCreate, TokenCreated
 from hub.admin.tokens import create_token
 from hub.audit.schemas import AuditFilters, AuditView
-from hub.audit.service import list_entries
+from hub.audit.service import MAX_PAGE, list_entries
 from hub.tenancy import service
 from hub.tenancy.schemas import (
     IntegrationCreate,
@@ -28,6 +29,7 @@ from hub.tenancy.schemas import (
 from hub.web.requests import AnyRequest, admin_of, body_of, optional_body_of, runtime_of
 
 TAGS = ["admin"]
+PageLimit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE, description="items per page")]
 
 
 @post("/tenants", status_code=201, tags=TAGS, opt={"body": TenantCreate})
@@ -38,9 +40,14 @@ async def create_tenant(request: AnyRequest) -> TenantView:
 
 
 @get("/tenants", tags=TAGS)
-async def list_tenants(request: AnyRequest) -> Page[TenantView]:
+async def list_tenants(
+    request: AnyRequest,
+    cursor: FromQuery[str | None] = None,
+    limit: PageLimit = 100,
+) -> Page[TenantView]:
     admin = await admin_of(request)
-    return Page(items=await service.list_tenants(runtime_of(request), admin))
+    items = await service.list_tenants(runtime_of(request), admin, after=cursor, limit=limit)
+    return Page(items=items, next_cursor=items[-1].id if len(items) == limit else None)
 
 
 @get("/tenants/{tenant_id:str}", tags=TAGS)
@@ -131,7 +138,7 @@ async def list_audit(
     since: FromQuery[datetime | None] = None,
     until: FromQuery[datetime | None] = None,
     cursor: FromQuery[str | None] = None,
-    limit: FromQuery[int] = 100,
+    limit: PageLimit = 100,
 ) -> Page[AuditView]:
     admin = await admin_of(request)
     filters = AuditFilters(

@@ -107,11 +107,16 @@ async def create_tenant(rt: Runtime, admin: AdminPrincipal, body: TenantCreate) 
     return tenant_view(tenant)
 
 
-async def list_tenants(rt: Runtime, admin: AdminPrincipal) -> list[TenantView]:
+async def list_tenants(
+    rt: Runtime, admin: AdminPrincipal, *, after: str | None = None, limit: int = 1000
+) -> list[TenantView]:
+    """Oldest first (ids are time-ordered); ``after`` is the last id of the previous page."""
     async with rt.db.session() as session:
-        stmt = select(Tenant).order_by(Tenant.id)
+        stmt = select(Tenant).order_by(Tenant.id).limit(limit)
         if admin.tenant_id is not None:
             stmt = stmt.where(Tenant.id == admin.tenant_id)
+        if after is not None:
+            stmt = stmt.where(Tenant.id > after)
         return [tenant_view(t) for t in await session.scalars(stmt)]
 
 
@@ -136,9 +141,11 @@ async def patch_tenant(
         if body.name is not UNSET:
             tenant.name = body.name.strip()
             changed.append("name")
-        if body.status is not UNSET:
+        action = "tenant.updated"
+        if body.status is not UNSET and body.status != tenant.status:
             tenant.status = body.status
             changed.append("status")
+            action = "tenant.disabled" if body.status == "disabled" else "tenant.enabled"
         if body.upstream_url is not UNSET:
             tenant.upstream_url = body.upstream_url
             changed.append("upstream_url")
@@ -158,7 +165,7 @@ async def patch_tenant(
             session,
             at=now,
             actor=admin.actor,
-            action="tenant.updated",
+            action=action,
             tenant_id=tenant.id,
             target_type="tenant",
             target_id=tenant.id,

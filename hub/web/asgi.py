@@ -10,7 +10,7 @@ import logging
 import time
 from typing import Any
 
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPResponseStartEvent, Message, Receive, Scope, Send
 
 from hub.web.context import (
     accept_or_make_request_id,
@@ -18,12 +18,28 @@ from hub.web.context import (
     request_id_var,
     tenant_id_var,
 )
+from hub.web.errors import PROBLEM_CONTENT_TYPE, ProblemError
 from hub.web.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 access_log = logging.getLogger("hub.access")
 
 # Any other method is labelled OTHER: a client must not mint new metric series.
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+async def _send_internal_problem(send: Send, request_id: str) -> None:
+    body = ProblemError("INTERNAL", "an internal error occurred").body(request_id)
+    start: HTTPResponseStartEvent = {
+        "type": "http.response.start",
+        "status": 500,
+        "headers": [
+            (b"content-type", PROBLEM_CONTENT_TYPE.encode()),
+            (b"content-length", str(len(body)).encode()),
+            (b"cache-control", b"no-store"),
+        ],
+    }
+    await send(start)
+    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 class RequestContext:
@@ -54,9 +70,12 @@ class RequestContext:
         status = 500
         started = time.perf_counter()
 
+        started_response = False
+
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started_response
             if message["type"] == "http.response.start":
+                started_response = True
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", raw_header))
@@ -64,7 +83,14 @@ class RequestContext:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            try:
+                await self.app(scope, receive, send_with_id)
+            except Exception:
+                # litestar turns handler errors into problems; this catches what escapes it.
+                access_log.error("unhandled error outside the app", exc_info=True)
+                if started_response:
+                    raise
+                await _send_internal_problem(send_with_id, request_id)
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("path_template") or "unmatched"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -178,3 +179,31 @@ async def test_admin_tokens_work_once_created(client: httpx.AsyncClient, admin: 
     assert created["tenant_id"] is None
     ops = {"Authorization": f"Bearer {created['token']}"}
     assert (await client.get("/admin/v1/tenants", headers=ops)).status_code == 200
+
+
+async def test_tenants_are_listed_in_pages(rt: Runtime, admin: Admin) -> None:
+    created = [(await admin.post("/tenants", {"name": f"t{n}"})).json()["id"] for n in range(5)]
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = (await admin.get("/tenants", params=params)).json()
+        seen.extend(t["id"] for t in page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == sorted(created)
+    async with unchanged(rt.db):
+        for limit in ("0", "501", "ten"):
+            problem(await admin.get("/tenants", params={"limit": limit}), 422, "VALIDATION_FAILED")
+
+
+async def test_suspending_a_tenant_is_audited_as_such(factory: Factory, admin: Admin) -> None:
+    tenant = await factory.tenant()
+    await admin.patch(f"/tenants/{tenant['id']}", {"status": "disabled"})
+    await admin.patch(f"/tenants/{tenant['id']}", {"status": "active"})
+    await admin.patch(f"/tenants/{tenant['id']}", {"upstream_secret": "x" * 20})
+    actions = [e["action"] for e in (await admin.get("/audit")).json()["items"]]
+    assert actions[:3] == ["tenant.updated", "tenant.enabled", "tenant.disabled"]
+    latest = (await admin.get("/audit", params={"action": "tenant.updated"})).json()["items"][0]
+    assert latest["details"] == {"fields": ["upstream_secret"]}

@@ -293,3 +293,16 @@ async def test_a_real_key_with_a_wrong_secret_is_unauthenticated(
             401,
             "UNAUTHENTICATED",
         )
+
+
+async def test_an_error_that_escapes_the_app_is_still_a_problem_with_a_request_id() -> None:
+    from hub.web.asgi import RequestContext
+
+    async def broken(scope: Any, receive: Any, send: Any) -> None:
+        raise RuntimeError(f"escaped with {SECRET_IN_EXCEPTION}")
+
+    transport = httpx.ASGITransport(app=RequestContext(broken), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as c:
+        r = await c.get("/anything", headers={"X-Request-Id": "escaped-1"})
+    assert problem(r, 500, "INTERNAL")["correlation_id"] == "escaped-1"
+    assert SECRET_IN_EXCEPTION not in r.text
