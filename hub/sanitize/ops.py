@@ -95,17 +95,21 @@ _MIN_HIDDEN = 2  # digits that stay hidden between the country code and the last
 
 
 def mask_phone(value: str) -> str:
-    if value[:1] == "+" and value.isascii() and value[1:].isdigit():
-        digits = value[1:]  # E.164, the common case
-        international = True
-    else:
-        stripped = value.lstrip()
-        digits = "".join(ch for ch in value if "0" <= ch <= "9")
-        international = stripped[:1] == "+" or stripped[:2] == "00"
-        if stripped[:2] == "00":
-            digits = digits[2:]
-    if not international:
-        return f"***{digits[-4:]}" if len(digits) >= 4 + _MIN_HIDDEN + 2 else "***"
+    if value[:1] == "+":
+        digits = value[1:]
+        if digits.isdigit() and digits.isascii():  # E.164, the common case
+            return _mask_international(digits)
+    stripped = value.lstrip()
+    digits = "".join(ch for ch in value if "0" <= ch <= "9")
+    if stripped[:2] == "00":
+        return _mask_international(digits[2:])
+    if stripped[:1] == "+":
+        return _mask_international(digits)
+    # A national number: no country code to show.
+    return f"***{digits[-4:]}" if len(digits) >= 4 + _MIN_HIDDEN + 2 else "***"
+
+
+def _mask_international(digits: str) -> str:
     cc = _CC_LENGTH.get(digits[:3], 3)
     if len(digits) < cc + _MIN_HIDDEN + 4:
         return "***"
