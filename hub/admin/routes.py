@@ -8,8 +8,8 @@ from typing import Annotated
 from litestar import get, patch, post
 from litestar.params import FromPath, FromQuery, QueryParameter
 
-from hub.admin.schemas import Page, TokenCreate, TokenCreated
-from hub.admin.tokens import create_token
+from hub.admin.schemas import Page, TokenCreate, TokenCreated, TokenView
+from hub.admin.tokens import create_token, list_tokens, revoke_token
 from hub.audit.schemas import AuditFilters, AuditView
 from hub.audit.service import MAX_PAGE, list_entries
 from hub.tenancy import service
@@ -128,6 +128,18 @@ async def create_admin_token(request: AnyRequest) -> TokenCreated:
     return TokenCreated(id=token_id, token=token, tenant_id=body.tenant_id)
 
 
+@get("/tokens", tags=TAGS)
+async def list_admin_tokens(request: AnyRequest) -> Page[TokenView]:
+    admin = await admin_of(request)
+    return Page(items=await list_tokens(runtime_of(request), admin))
+
+
+@post("/tokens/{token_id:str}/revoke", status_code=200, tags=TAGS)
+async def revoke_admin_token(request: AnyRequest, token_id: FromPath[str]) -> TokenView:
+    admin = await admin_of(request)
+    return await revoke_token(runtime_of(request), admin, token_id)
+
+
 @get("/audit", tags=TAGS)
 async def list_audit(
     request: AnyRequest,
@@ -167,6 +179,8 @@ ADMIN_ROUTES = [
     rotate_key,
     revoke_keys,
     create_admin_token,
+    list_admin_tokens,
+    revoke_admin_token,
     list_audit,
 ]
 INTEGRATION_ROUTES: list[object] = []

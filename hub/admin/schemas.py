@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Generic, TypeVar
 
 import msgspec
@@ -9,7 +10,7 @@ from msgspec import Meta
 
 from hub.audit.schemas import AuditView
 
-__all__ = ["AuditView", "Page", "TokenCreate", "TokenCreated"]
+__all__ = ["AuditView", "Page", "TokenCreate", "TokenCreated", "TokenView"]
 
 T = TypeVar("T")
 
@@ -29,3 +30,13 @@ class TokenCreated(msgspec.Struct):
     id: str
     token: str
     tenant_id: str | None
+
+
+class TokenView(msgspec.Struct):
+    """An admin token without its value (which is never stored)."""
+
+    id: str
+    name: str
+    tenant_id: str | None
+    created_at: datetime
+    revoked_at: datetime | None

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from hub.admin.auth import AdminPrincipal
 from hub.admin.models import AdminToken
+from hub.admin.schemas import TokenView
 from hub.audit.service import record
 from hub.config import ConfigError
 from hub.ids import new_id, random_token
@@ -17,6 +18,16 @@ from hub.web.metrics import AUTH_FAILURES
 TOKEN_PREFIX = "hadm_"
 MIN_BOOTSTRAP_LENGTH = 32
 MAX_TOKEN_LENGTH = 512
+
+
+def token_view(token: AdminToken) -> TokenView:
+    return TokenView(
+        id=token.id,
+        name=token.name,
+        tenant_id=token.tenant_id,
+        created_at=token.created_at,
+        revoked_at=token.revoked_at,
+    )
 
 
 async def create_token(
@@ -55,6 +66,36 @@ async def create_token(
             details={"scope": "tenant" if tenant_id else "platform"},
         )
     return token, token_id
+
+
+async def list_tokens(rt: Runtime, actor: AdminPrincipal) -> list[TokenView]:
+    """Every token the actor may see (a tenant admin: its tenant's), oldest first."""
+    async with rt.db.session() as session:
+        stmt = select(AdminToken).order_by(AdminToken.id)
+        if actor.tenant_id is not None:
+            stmt = stmt.where(AdminToken.tenant_id == actor.tenant_id)
+        return [token_view(t) for t in await session.scalars(stmt)]
+
+
+async def revoke_token(rt: Runtime, actor: AdminPrincipal, token_id: str) -> TokenView:
+    """Revoke at once (every API process reads tokens from the database); idempotent."""
+    now = rt.clock.now()
+    async with rt.db.transaction() as session:
+        token = await session.get(AdminToken, token_id)
+        if token is None or (actor.tenant_id is not None and token.tenant_id != actor.tenant_id):
+            raise ProblemError("NOT_FOUND", "no such admin token")
+        if token.revoked_at is None:
+            token.revoked_at = now
+            record(
+                session,
+                at=now,
+                actor=actor.actor,
+                action="admin_token.revoked",
+                tenant_id=token.tenant_id,
+                target_type="admin_token",
+                target_id=token.id,
+            )
+    return token_view(token)
 
 
 async def ensure_bootstrap_token(rt: Runtime, token: str) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 
 from hub.admin.auth import CLI_ADMIN
-from hub.admin.tokens import create_token
+from hub.admin.tokens import create_token, list_tokens, revoke_token
 from hub.audit.schemas import AuditFilters
 from hub.audit.service import list_entries
 from hub.config import load_settings
@@ -211,6 +211,21 @@ def _key_commands(cmds: Any) -> None:
     p = _command(cmds, "create-token", "create an admin token (platform, or --tenant)", token)
     p.add_argument("--tenant", help="scope the token to this tenant id")
     p.add_argument("--name", default="cli")
+
+    _command(
+        cmds,
+        "list-tokens",
+        "list admin tokens (never their values)",
+        lambda rt, a: list_tokens(rt, CLI_ADMIN),
+    )
+
+    p = _command(
+        cmds,
+        "revoke-token",
+        "revoke an admin token at once",
+        lambda rt, a: revoke_token(rt, CLI_ADMIN, a.id),
+    )
+    p.add_argument("id", help="the token id (adm_...)")
 
 
 def _audit_command(cmds: Any) -> None:

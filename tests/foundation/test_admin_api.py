@@ -207,3 +207,49 @@ async def test_suspending_a_tenant_is_audited_as_such(factory: Factory, admin: A
     assert actions[:3] == ["tenant.updated", "tenant.enabled", "tenant.disabled"]
     latest = (await admin.get("/audit", params={"action": "tenant.updated"})).json()["items"][0]
     assert latest["details"] == {"fields": ["upstream_secret"]}
+
+
+async def test_admin_tokens_are_listed_without_values_and_revoked_at_once(
+    rt: Runtime, client: httpx.AsyncClient, factory: Factory, admin: Admin
+) -> None:
+    tenant = await factory.tenant()
+    other = await factory.tenant("Other")
+    ops = (await admin.post("/tokens", {"name": "ops"})).json()
+    scoped = (await admin.post("/tokens", {"name": "acme", "tenant_id": tenant["id"]})).json()
+    foreign = (await admin.post("/tokens", {"name": "other", "tenant_id": other["id"]})).json()
+
+    listed = await admin.get("/tokens")
+    assert [t["name"] for t in listed.json()["items"]] == ["bootstrap", "ops", "acme", "other"]
+    for value in (ops["token"], scoped["token"], rt.settings.bootstrap_admin_token or "-"):
+        assert value not in listed.text
+    acme = Admin(client, scoped["token"])
+    assert [t["id"] for t in (await acme.get("/tokens")).json()["items"]] == [scoped["id"]]
+
+    async with unchanged(rt.db):
+        for token_id in (foreign["id"], ops["id"], "adm_nope"):
+            problem(await acme.post(f"/tokens/{token_id}/revoke"), 404, "NOT_FOUND")
+
+    r = await admin.post(f"/tokens/{ops['id']}/revoke")
+    assert r.status_code == 200
+    assert r.json()["revoked_at"] is not None
+    problem(
+        await client.get("/admin/v1/tenants", headers=bearer(ops["token"])), 401, "UNAUTHENTICATED"
+    )
+    assert (await admin.post(f"/tokens/{ops['id']}/revoke")).status_code == 200  # idempotent
+    revoked = (await admin.get("/audit", params={"action": "admin_token.revoked"})).json()
+    assert [e["target_id"] for e in revoked["items"]] == [ops["id"]]
+    # A tenant admin may revoke its own tenant's tokens, itself included.
+    assert (await acme.post(f"/tokens/{scoped['id']}/revoke")).status_code == 200
+    problem(await acme.get("/tokens"), 401, "UNAUTHENTICATED")
+
+
+async def test_a_revoked_bootstrap_token_stays_revoked_across_restarts(
+    rt: Runtime, client: httpx.AsyncClient, admin: Admin
+) -> None:
+    from hub.web.app import start_runtime
+
+    bootstrap = (await admin.get("/tokens")).json()["items"][0]
+    ops = await admin.token(None, name="ops")
+    await Admin(client, ops).post(f"/tokens/{bootstrap['id']}/revoke")
+    await start_runtime(rt)  # what every process does at start with HUB_BOOTSTRAP_ADMIN_TOKEN
+    problem(await admin.get("/tenants"), 401, "UNAUTHENTICATED")
