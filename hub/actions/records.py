@@ -19,12 +19,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hub.actions import records_pg
 from hub.actions.metrics import LOST_CLAIMS
 from hub.actions.models import Execution, IdempotencyRecord
 from hub.ids import new_id, new_ulid
@@ -49,6 +51,7 @@ class Owned:
     attempt: int
     execution_id: str
     fresh: bool  # the row was created by this claim (nothing ran under it before)
+    expires_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +60,7 @@ class Replay:
     media_type: str
     body: bytes
     execution_id: str | None
+    expires_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,12 +83,19 @@ class Answer:
     body: bytes
 
 
+async def _driver(conn: AsyncConnection) -> Any:
+    """The pooled connection's asyncpg connection (autocommit: no transaction is open)."""
+    raw = await conn.get_raw_connection()
+    return raw.driver_connection
+
+
 class IdempotencyStore:
     def __init__(self, db: Database, *, lock_seconds: int, ttl_seconds: int) -> None:
         self.db = db
         self.lock = timedelta(seconds=lock_seconds)
         self.ttl = timedelta(seconds=ttl_seconds)
         self._insert: Any = sqlite.insert if db.is_sqlite else postgresql.insert
+        self._pg = not db.is_sqlite
 
     @asynccontextmanager
     async def _autocommit(self) -> AsyncIterator[AsyncConnection]:
@@ -103,6 +114,27 @@ class IdempotencyStore:
         now: datetime,
     ) -> Claim:
         async with self._autocommit() as conn:
+            if self._pg:
+                record_id, execution_id = f"idem_{new_ulid()}", new_id("execution")
+                found = await records_pg.claim_or_read(
+                    await _driver(conn),
+                    record_id,
+                    tenant_id,
+                    integration_id,
+                    key,
+                    action,
+                    fingerprint,
+                    execution_id,
+                    now + self.lock,
+                    now,
+                    now + self.ttl,
+                )
+                if found is not None and found["inserted"]:
+                    return Owned(record_id, 1, execution_id, True, now + self.ttl)
+                if found is not None:
+                    verdict = await self._judge(conn, SimpleNamespace(**found), fingerprint, now)
+                    if verdict is not None:
+                        return verdict
             for _ in range(_CLAIM_ROUNDS):
                 owned = await self._try_insert(
                     conn, tenant_id, integration_id, key, action, fingerprint, now
@@ -127,46 +159,56 @@ class IdempotencyStore:
                 ).first()
                 if row is None:
                     continue  # purged between our insert and our read: insert again
-                if row.expires_at <= now:
-                    # Past its window the key is free: drop the stale row, then insert.
-                    await conn.execute(
-                        delete(RECORDS).where(
-                            RECORDS.c.id == row.id,
-                            RECORDS.c.attempt == row.attempt,
-                            RECORDS.c.expires_at <= now,
-                        )
-                    )
-                    continue
-                if row.fingerprint != fingerprint:
-                    return Reused()
-                if row.state == "completed":
-                    return Replay(
-                        status=row.response_status,
-                        media_type=row.response_type,
-                        body=bytes(row.response_body),
-                        execution_id=row.execution_id,
-                    )
-                if row.state == "running" and row.locked_until and row.locked_until > now:
-                    return InProgress(retry_after=IN_PROGRESS_RETRY_AFTER)
-                # Released after a retriable failure, or a crashed request's lock expired.
-                execution_id = new_id("execution")
-                taken = await conn.execute(
-                    update(RECORDS)
-                    .where(
-                        RECORDS.c.id == row.id,
-                        RECORDS.c.attempt == row.attempt,
-                        RECORDS.c.state == row.state,
-                    )
-                    .values(
-                        state="running",
-                        attempt=row.attempt + 1,
-                        locked_until=now + self.lock,
-                        execution_id=execution_id,
-                    )
-                )
-                if taken.rowcount == 1:
-                    return Owned(row.id, row.attempt + 1, execution_id, fresh=False)
+                verdict = await self._judge(conn, row, fingerprint, now)
+                if verdict is not None:
+                    return verdict
         return InProgress(retry_after=IN_PROGRESS_RETRY_AFTER)
+
+    async def _judge(
+        self, conn: AsyncConnection, row: Any, fingerprint: str, now: datetime
+    ) -> Claim | None:
+        """What an existing record means for this request; None: it changed, look again."""
+        if row.expires_at <= now:
+            # Past its window the key is free: drop the stale row, then insert.
+            await conn.execute(
+                delete(RECORDS).where(
+                    RECORDS.c.id == row.id,
+                    RECORDS.c.attempt == row.attempt,
+                    RECORDS.c.expires_at <= now,
+                )
+            )
+            return None
+        if row.fingerprint != fingerprint:
+            return Reused()
+        if row.state == "completed":
+            return Replay(
+                status=row.response_status,
+                media_type=row.response_type,
+                body=bytes(row.response_body),
+                execution_id=row.execution_id,
+                expires_at=row.expires_at,
+            )
+        if row.state == "running" and row.locked_until and row.locked_until > now:
+            return InProgress(retry_after=IN_PROGRESS_RETRY_AFTER)
+        # Released after a retriable failure, or a crashed request's lock expired.
+        execution_id = new_id("execution")
+        taken = await conn.execute(
+            update(RECORDS)
+            .where(
+                RECORDS.c.id == row.id,
+                RECORDS.c.attempt == row.attempt,
+                RECORDS.c.state == row.state,
+            )
+            .values(
+                state="running",
+                attempt=row.attempt + 1,
+                locked_until=now + self.lock,
+                execution_id=execution_id,
+            )
+        )
+        if taken.rowcount == 1:
+            return Owned(row.id, row.attempt + 1, execution_id, False, row.expires_at)
+        return None
 
     async def _try_insert(
         self,
@@ -202,7 +244,7 @@ class IdempotencyStore:
         inserted = (await conn.execute(stmt)).first()
         if inserted is None:
             return None
-        return Owned(record_id, 1, execution_id, fresh=True)
+        return Owned(record_id, 1, execution_id, True, now + self.ttl)
 
     def _mine(self, owned: Owned) -> Any:
         return and_(
@@ -215,6 +257,21 @@ class IdempotencyStore:
         self, owned: Owned, answer: Answer, execution: dict[str, Any] | None
     ) -> bool:
         """Store the answer (and record the execution); False if the lock was lost."""
+        if self._pg:
+            async with self._autocommit() as conn:
+                kept = await records_pg.complete(
+                    await _driver(conn),
+                    (
+                        answer.status,
+                        answer.media_type,
+                        answer.body,
+                        owned.execution_id if execution else None,
+                        owned.record_id,
+                        owned.attempt,
+                    ),
+                    execution,
+                )
+            return self._kept(owned, kept)
         async with self.db.engine.begin() as conn:
             result = await conn.execute(
                 update(RECORDS)

@@ -23,7 +23,7 @@ from hub.actions.executions import execution_row
 from hub.actions.handlers import ActionCall, ActionFailed, ActionRejected, handler_named
 from hub.actions.idempotency import fingerprint
 from hub.actions.metrics import ACTIONS, CONFLICTS, LATENCY, REPLAYS
-from hub.actions.records import Answer, InProgress, Owned, Replay, Reused
+from hub.actions.records import Answer, Claim, InProgress, Owned, Replay, Reused
 from hub.actions.spec import ActionSpec
 from hub.actions.state import state_of
 from hub.runtime import Runtime
@@ -69,14 +69,23 @@ async def run_action(
 ) -> ActionResponse:
     """``body`` is the decoded JSON (any shape): it is fingerprinted before validation."""
     state = state_of(rt)
-    claim = await state.store.claim(
-        tenant_id=principal.tenant_id,
-        integration_id=principal.integration_id,
-        key=key,
-        action=spec.name,
-        fingerprint=fingerprint(spec.name, body),
-        now=rt.clock.now(),
-    )
+    digest = fingerprint(spec.name, body)
+    now = rt.clock.now()
+    claim: Claim
+    cached = state.answers.get(principal.integration_id, key, now)
+    if cached is not None:
+        claim = cached[1] if cached[0] == digest else Reused()
+    else:
+        claim = await state.store.claim(
+            tenant_id=principal.tenant_id,
+            integration_id=principal.integration_id,
+            key=key,
+            action=spec.name,
+            fingerprint=digest,
+            now=now,
+        )
+        if isinstance(claim, Replay):
+            state.answers.put(principal.integration_id, key, digest, claim)
     if isinstance(claim, Replay):
         REPLAYS.labels(spec.name).inc()
         ACTIONS.labels(spec.name, "replayed").inc()
@@ -99,7 +108,7 @@ async def run_action(
             "this Idempotency-Key was used with another action or body; "
             "use a new key for a new request",
         )
-    return await _execute(rt, principal, spec, key, body, correlation_id, claim)
+    return await _execute(rt, principal, spec, key, digest, body, correlation_id, claim)
 
 
 async def _execute(
@@ -107,11 +116,24 @@ async def _execute(
     principal: IntegrationPrincipal,
     spec: ActionSpec,
     key: str,
+    digest: str,
     body: Any,
     correlation_id: str,
     owned: Owned,
 ) -> ActionResponse:
     state = state_of(rt)
+
+    async def store(answer: Answer, execution: dict[str, Any] | None) -> None:
+        if await state.store.complete(owned, answer, execution):
+            replay = Replay(
+                answer.status,
+                answer.media_type,
+                answer.body,
+                owned.execution_id if execution is not None else None,
+                owned.expires_at,
+            )
+            state.answers.put(principal.integration_id, key, digest, replay)
+
     try:
         inputs = msgspec.convert(body, spec.input_type)
     except msgspec.ValidationError:
@@ -122,7 +144,7 @@ async def _execute(
             "VALIDATION_FAILED", "the body does not match the action's input schema", errors=errors
         )
         answer = _problem_answer(problem, correlation_id)
-        await state.store.complete(owned, answer, None)
+        await store(answer, None)
         ACTIONS.labels(spec.name, "invalid").inc()
         return ActionResponse(answer.status, answer.media_type, answer.body)
 
@@ -177,7 +199,7 @@ async def _execute(
             "VALIDATION_FAILED", rejected.detail, errors=rejected.errors, extra=rejected.extra
         )
         answer = _problem_answer(problem, correlation_id)
-        await state.store.complete(owned, answer, execution("rejected", 422, problem.code))
+        await store(answer, execution("rejected", 422, problem.code))
         _observe(spec, handler_name, "rejected", started)
         return ActionResponse(answer.status, answer.media_type, answer.body, limit_headers)
     except ActionFailed as failed:
@@ -196,9 +218,7 @@ async def _execute(
         # definitive as a rejection, anything else may pass on a retry.
         if 400 <= problem.status < 500:
             answer = _problem_answer(problem, correlation_id)
-            await state.store.complete(
-                owned, answer, execution("rejected", problem.status, problem.code)
-            )
+            await store(answer, execution("rejected", problem.status, problem.code))
             _observe(spec, handler_name, "rejected", started)
             return ActionResponse(answer.status, answer.media_type, answer.body, limit_headers)
         await state.store.release(owned, execution("failed", problem.status, problem.code))
@@ -222,7 +242,7 @@ async def _execute(
             )
         ),
     )
-    await state.store.complete(owned, answer, execution("succeeded", 200, None))
+    await store(answer, execution("succeeded", 200, None))
     _observe(spec, handler_name, "succeeded", started)
     return ActionResponse(answer.status, answer.media_type, answer.body, limit_headers)
 

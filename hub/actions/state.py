@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hub.actions.answers import AnswerCache
 from hub.actions.executions import ReplayCounter
 from hub.actions.handlers import register_handler
 from hub.actions.limits import ActionLimiter
@@ -24,6 +25,7 @@ class ActionsState:
     store: IdempotencyStore
     limiter: ActionLimiter
     replays: ReplayCounter
+    answers: AnswerCache
 
 
 def attach(rt: Runtime) -> ActionsState:
@@ -40,6 +42,7 @@ def attach(rt: Runtime) -> ActionsState:
         ),
         limiter=ActionLimiter(rt.redis, rt.keys, rt.clock),
         replays=ReplayCounter(rt.db),
+        answers=AnswerCache(),
     )
     rt.extras[STATE] = state
     # Runtime.close awaits ``aclose`` of every extra: the replay counts get flushed.

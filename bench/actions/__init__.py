@@ -1,0 +1,1 @@
+"""Benchmark of the actions hot path: ``python -m bench.actions`` (see run.py)."""

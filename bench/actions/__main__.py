@@ -1,0 +1,3 @@
+from bench.actions.run import main
+
+raise SystemExit(main())
