@@ -45,3 +45,7 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level)
     for noisy in ("httpx", "httpcore", "aiosqlite", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    if logging.getLevelName(level) > logging.DEBUG:
+        # arq logs two INFO lines per job (cron ticks every second); failures stay visible.
+        for chatty in ("arq.worker", "arq.jobs"):
+            logging.getLogger(chatty).setLevel(logging.WARNING)

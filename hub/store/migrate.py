@@ -6,6 +6,7 @@ database whose revision is not the head (``hub dev`` migrates itself).
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -31,7 +32,9 @@ def _config(connection: Connection | None = None) -> Config:
     return cfg
 
 
+@functools.cache
 def head_revision() -> str:
+    """The code's migration head (read once: the files do not change while running)."""
     head = ScriptDirectory.from_config(_config()).get_current_head()
     assert head is not None
     return head
