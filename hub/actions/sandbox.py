@@ -9,6 +9,7 @@ record, so a retry after a crash does not publish twice.
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -27,24 +28,40 @@ def producer_id(call: ActionCall) -> str:
     return f"action:{call.idempotency_id}"
 
 
+@functools.lru_cache(maxsize=64)
+def _fields(data_type: type[msgspec.Struct]) -> tuple[msgspec.structs.FieldInfo, ...]:
+    return msgspec.structs.fields(data_type)
+
+
 def shape_event_data(event: EventType, data: dict[str, Any]) -> dict[str, Any]:
     """``data`` narrowed to what the event type accepts, field by field; a required field
     it lacks (or cannot fill) comes from the type's sample. So the sandbox publishes a
     valid event even when the events schema evolves apart from the actions."""
     if not (isinstance(event.data_type, type) and issubclass(event.data_type, msgspec.Struct)):
         return data
-    shaped: dict[str, Any] = {}
-    for f in msgspec.structs.fields(event.data_type):
-        value = data.get(f.encode_name)
-        if value is not None:
-            try:
-                msgspec.convert(value, f.type)
-            except msgspec.ValidationError:
-                value = None
-        if value is not None:
-            shaped[f.encode_name] = value
-        elif f.required and f.encode_name in event.sample:
+    fields = _fields(event.data_type)
+    shaped = {
+        f.encode_name: data[f.encode_name] for f in fields if data.get(f.encode_name) is not None
+    }
+    for f in fields:
+        if f.required and f.encode_name not in shaped and f.encode_name in event.sample:
             shaped[f.encode_name] = event.sample[f.encode_name]
+    try:
+        msgspec.convert(shaped, event.data_type)
+        return shaped  # the usual case: one validation for the whole object
+    except msgspec.ValidationError:
+        pass
+    for f in fields:
+        value = shaped.get(f.encode_name)
+        if value is None:
+            continue
+        try:
+            msgspec.convert(value, f.type)
+        except msgspec.ValidationError:
+            if f.required and f.encode_name in event.sample:
+                shaped[f.encode_name] = event.sample[f.encode_name]
+            else:
+                del shaped[f.encode_name]
     return shaped
 
 
