@@ -180,3 +180,14 @@ async def test_admin_sees_executions_scoped_to_its_tenant(
         "/admin/v1/executions", params={"tenant_id": sandbox.tenant_id}, headers=tenant_admin
     )
     assert other_tenant.status_code == 404
+
+
+async def test_openapi_documents_each_action_body(client: httpx.AsyncClient) -> None:
+    doc = (await client.get("/openapi.json")).json()
+    operation = doc["paths"]["/v1/actions/create_lead"]["post"]
+    ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    schema = doc["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    assert "company_name" in schema["properties"]
+    assert "/v1/actions/{action}" not in doc["paths"]
+    assert "/v1/catalog" in doc["paths"]
+    assert "/admin/v1/executions" in doc["paths"]
