@@ -2,7 +2,8 @@
 
 The order is the contract (docs/actions.md):
 
-1. claim the key in Postgres — a stored answer is replayed, a running one is 409,
+1. claim the key in Postgres (a stored answer this process has seen is answered
+   from its in-memory copy) — a stored answer is replayed, a running one is 409,
    another body is 422 ``IDEMPOTENCY_KEY_REUSED``; none of these is charged;
 2. validate the body — a 422 ``VALIDATION_FAILED`` is stored and replayed;
 3. charge the rate limits and quotas — a 429 releases the key (nothing ran);

@@ -227,3 +227,9 @@ async def test_running_execution_is_visible(
     assert running.status_code == 200
     assert running.json()["status"] == "running"
     assert (await task).json()["execution_id"] == execution_id
+
+
+def test_the_purge_runs_as_an_arq_cron_job() -> None:
+    from hub import capabilities
+
+    assert any(job.name == "cron:actions_purge" for job in capabilities.CRON_JOBS)
