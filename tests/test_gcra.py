@@ -17,3 +17,13 @@ async def test_allows_burst_then_spaces_requests(rt: Runtime, clock: FrozenClock
     clock.advance(12)
     assert (await limiter.hit(key, limit, clock.now())).allowed
     assert not (await limiter.hit(key, limit, clock.now())).allowed
+
+
+async def test_full_burst_is_never_refused_for_rounding(rt: Runtime, clock: FrozenClock) -> None:
+    limiter = RateLimiter(rt.redis)
+    for count, period in ((3, 1.0), (7, 60.0), (20, 1.0), (30, 86400.0)):
+        key = rt.keys.rate_limit("test", f"burst-{count}", "w")
+        limit = Limit(count=count, period=period)
+        allowed = [(await limiter.hit(key, limit, clock.now())).allowed for _ in range(count)]
+        assert all(allowed), (count, period)
+        assert not (await limiter.hit(key, limit, clock.now())).allowed

@@ -19,16 +19,19 @@ local now = tonumber(ARGV[1])
 local emission = tonumber(ARGV[2])
 local tolerance = tonumber(ARGV[3])
 local cost = tonumber(ARGV[4])
+local eps = 0.001
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
 local new_tat = tat + emission * cost
 local diff = new_tat - now
-if diff > tolerance then
-  return {0, tostring(diff - tolerance), tostring(tat - now)}
+if diff > tolerance + eps then
+  return {0, string.format('%.17g', diff - tolerance), string.format('%.17g', tat - now)}
 end
-redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil(diff) + 1000)
-return {1, '0', tostring(diff)}
+redis.call('SET', KEYS[1], string.format('%.17g', new_tat), 'PX', math.ceil(diff) + 1000)
+return {1, '0', string.format('%.17g', diff)}
 """
+# Rounding guards: full-precision numbers (not Lua's 14-digit tostring) and a
+# 1 microsecond slack, so the n-th request of a burst of n is never refused.
 
 
 class LimiterUnavailable(Exception):
@@ -87,6 +90,6 @@ def _decision(allowed: bool, limit: Limit, a_ms: float, b_ms: float) -> Decision
     emission, tolerance = limit.emission_ms, limit.tolerance_ms
     if allowed:
         used = b_ms  # new_tat - now
-        remaining = int((tolerance - used) // emission)
+        remaining = int((tolerance - used + 0.001) // emission)
         return Decision(True, limit, 0.0, max(0, remaining), used / 1000.0)
     return Decision(False, limit, a_ms / 1000.0, 0, b_ms / 1000.0)
