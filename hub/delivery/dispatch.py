@@ -10,26 +10,52 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
 
+from sqlalchemy import func, select
+
 from hub.delivery import ready
+from hub.delivery.lanes import OPEN_STATUSES
+from hub.delivery.models import Delivery
 
 if TYPE_CHECKING:
     from hub.runtime import Runtime
 
 log = logging.getLogger("hub.delivery")
 
+LOOKUP_CHUNK = 1000
+
 
 async def enqueue_deliveries(rt: Runtime, delivery_ids: Sequence[str]) -> None:
-    """Queue the ids for the next pump round and make sure one is coming."""
+    """Mark the deliveries' lanes ready and make sure a pump job is coming.
+
+    The lanes are looked up here, in the caller's process, so a worker never
+    sorts one tenant's flood before it sees another tenant's single delivery.
+    """
     if not delivery_ids:
         return
     try:
-        await ready.push_fresh(rt, list(delivery_ids))
+        lanes: dict[str, datetime] = {}
+        ids = list(delivery_ids)
+        async with rt.db.session() as session:
+            for start in range(0, len(ids), LOOKUP_CHUNK):
+                rows = await session.execute(
+                    select(Delivery.subscription_id, func.min(Delivery.next_attempt_at))
+                    .where(
+                        Delivery.id.in_(ids[start : start + LOOKUP_CHUNK]),
+                        Delivery.status.in_(OPEN_STATUSES),
+                    )
+                    .group_by(Delivery.subscription_id)
+                )
+                for sub_id, when in rows:
+                    if sub_id not in lanes or when < lanes[sub_id]:
+                        lanes[sub_id] = when
+        await ready.mark_ready(rt, lanes)
         await ready.wake(rt)
     except Exception:
-        # Deliberately broad: whatever Redis (or the network to it) does, the
-        # deliveries are safe in Postgres and the sweeper will find them.
+        # Deliberately broad: whatever Redis (or the database, or the network)
+        # does, the deliveries are committed and the sweeper will find them.
         log.warning(
             "could not queue deliveries; the sweeper will pick them up",
             extra={"count": len(delivery_ids)},

@@ -1,15 +1,14 @@
 """Which lanes have work, and waking a pump job to do it (all in Redis, all rebuildable).
 
 A lane is one subscription's queue of deliveries. Redis keeps a sorted set of
-lanes by the time they next have something due, plus a list of just-committed
-delivery ids not yet sorted into lanes. Postgres stays the truth: if Redis
-loses any of this, the sweeper rebuilds it from the deliveries table.
+lanes by the time they next have something due. Postgres stays the truth: if
+Redis loses it, the sweeper rebuilds it from the deliveries table.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -27,18 +26,6 @@ local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 
 for i = 1, #due, 2 do redis.call('ZREM', KEYS[1], due[i]) end
 return due
 """
-
-
-async def push_fresh(rt: Runtime, delivery_ids: Sequence[str]) -> None:
-    if delivery_ids:
-        await rt.redis.rpush(rt.keys.delivery_fresh, *delivery_ids)  # type: ignore[misc]
-
-
-async def pop_fresh(rt: Runtime, count: int) -> list[str]:
-    raw = await rt.redis.lpop(rt.keys.delivery_fresh, count)  # type: ignore[misc]
-    if not raw:
-        return []
-    return [r.decode() if isinstance(r, bytes) else str(r) for r in raw]
 
 
 async def mark_ready(rt: Runtime, lanes: Mapping[str, datetime]) -> None:
@@ -62,10 +49,7 @@ async def pop_due(rt: Runtime, now: datetime, limit: int) -> list[str]:
 
 
 async def has_work(rt: Runtime, now: datetime) -> bool:
-    due = await rt.redis.zcount(rt.keys.delivery_ready, "-inf", now.timestamp())
-    if due:
-        return True
-    return bool(await rt.redis.llen(rt.keys.delivery_fresh))  # type: ignore[misc]
+    return bool(await rt.redis.zcount(rt.keys.delivery_ready, "-inf", now.timestamp()))
 
 
 async def next_due(rt: Runtime) -> float | None:

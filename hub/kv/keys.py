@@ -43,11 +43,6 @@ class RedisKeys:
         return f"{self.prefix}delivery-ready"
 
     @property
-    def delivery_fresh(self) -> str:
-        """List of just-committed delivery ids waiting to be sorted into lanes."""
-        return f"{self.prefix}delivery-fresh"
-
-    @property
     def delivery_wake(self) -> str:
         """Set while a pump job is queued, so bursts of work enqueue one job."""
         return f"{self.prefix}delivery-wake"
