@@ -11,6 +11,8 @@ from typing import Any
 from hub.web.context import integration_id_var, request_id_var, tenant_id_var
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message"}
+# Extras other libraries attach that add nothing to a JSON line (uvicorn's ANSI copy).
+_DROPPED = {"color_message"}
 
 
 class JsonFormatter(logging.Formatter):
@@ -30,7 +32,7 @@ class JsonFormatter(logging.Formatter):
             if value:
                 entry[key] = value
         for key, value in record.__dict__.items():
-            if key not in _STANDARD and not key.startswith("_"):
+            if key not in _STANDARD and key not in _DROPPED and not key.startswith("_"):
                 entry[key] = value
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from sqlalchemy.exc import DBAPIError
+
 from hub.cli import admin, dlq, export, run
 from hub.config import ConfigError
 from hub.security.encryption import DecryptionError
@@ -34,6 +36,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except OSError as exc:
         print(f"hub: cannot reach a service the hub needs: {exc}", file=sys.stderr)
+        return 2
+    except DBAPIError as exc:
+        if exc.statement is not None:
+            raise  # a failing query is a bug: keep its traceback
+        # Connecting failed (unknown database, bad password...): the driver's reason.
+        print(f"hub: the database refused the connection: {exc.orig}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -126,14 +126,18 @@ async def test_serve_and_worker_refuse_an_unmigrated_database_until_migrate(
     settings: Settings, empty_database: str, tmp_path: Path
 ) -> None:
     env = hub_env(settings, HUB_DATABASE_URL=empty_database)
-    refusals = await asyncio.gather(
+    unreachable = {**env, "HUB_DATABASE_URL": "postgresql://root@127.0.0.1:1/hub"}
+    *refusals, down = await asyncio.gather(
         run_hub("serve", "--port", str(free_port()), env=env),
         run_hub("worker", env=env),
+        run_hub("migrate", env=unreachable),
     )
     for r in refusals:
         assert r.returncode == 2, r.stderr
         assert "hub migrate" in r.stderr
         assert "Traceback" not in r.stderr
+    assert down.returncode == 2
+    assert down.stderr.startswith("hub: cannot reach"), down.stderr
 
     r = await run_hub("migrate", env=env)
     assert r.returncode == 0, r.stderr
