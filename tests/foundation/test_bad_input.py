@@ -223,7 +223,10 @@ async def boom() -> None:
 async def test_an_unhandled_exception_is_a_bare_internal_problem(rt: Runtime) -> None:
     app = create_app(rt.settings, runtime=rt, extra_routes=[boom])
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as c:
+    async with (
+        unchanged(rt.db),
+        httpx.AsyncClient(transport=transport, base_url="http://hub.test") as c,
+    ):
         r = await c.get("/test-only/boom", headers={"X-Request-Id": "trace-me-1"})
     body = problem(r, 500, "INTERNAL")
     assert body["correlation_id"] == "trace-me-1"
