@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from hub.admin.auth import AdminPrincipal
 from hub.admin.models import AdminToken
@@ -14,6 +17,8 @@ from hub.runtime import Runtime
 from hub.security.bursts import note_auth_failure
 from hub.web.errors import ProblemError
 from hub.web.metrics import AUTH_FAILURES
+
+log = logging.getLogger("hub.admin")
 
 TOKEN_PREFIX = "hadm_"
 MIN_BOOTSTRAP_LENGTH = 32
@@ -99,31 +104,45 @@ async def revoke_token(rt: Runtime, actor: AdminPrincipal, token_id: str) -> Tok
 
 
 async def ensure_bootstrap_token(rt: Runtime, token: str) -> None:
+    """Create the platform token ``token`` unless it exists (revoked ones stay revoked).
+
+    Every API and worker process calls this at start, possibly at the same moment on
+    a fresh database: losing the insert race to another process is success.
+    """
     if len(token) < MIN_BOOTSTRAP_LENGTH:
         raise ConfigError(
             f"HUB_BOOTSTRAP_ADMIN_TOKEN must be at least {MIN_BOOTSTRAP_LENGTH} characters"
         )
     digest = rt.hasher.hash(token)
-    async with rt.db.transaction() as session:
-        existing = await session.scalar(select(AdminToken).where(AdminToken.token_hash == digest))
-        if existing is not None:
-            return
-        token_id = new_id("admin_token")
-        now = rt.clock.now()
-        session.add(
-            AdminToken(
-                id=token_id, token_hash=digest, tenant_id=None, name="bootstrap", created_at=now
+    try:
+        async with rt.db.transaction() as session:
+            existing = await session.scalar(
+                select(AdminToken.id).where(AdminToken.token_hash == digest)
             )
-        )
-        record(
-            session,
-            at=now,
-            actor="system",
-            action="admin_token.created",
-            target_type="admin_token",
-            target_id=token_id,
-            details={"scope": "platform", "bootstrap": True},
-        )
+            if existing is not None:
+                return
+            token_id = new_id("admin_token")
+            now = rt.clock.now()
+            session.add(
+                AdminToken(
+                    id=token_id,
+                    token_hash=digest,
+                    tenant_id=None,
+                    name="bootstrap",
+                    created_at=now,
+                )
+            )
+            record(
+                session,
+                at=now,
+                actor="system",
+                action="admin_token.created",
+                target_type="admin_token",
+                target_id=token_id,
+                details={"scope": "platform", "bootstrap": True},
+            )
+    except IntegrityError:
+        log.info("bootstrap admin token created by another process")
 
 
 async def authenticate_admin(rt: Runtime, credential: str | None, source: str) -> AdminPrincipal:

@@ -253,3 +253,21 @@ async def test_a_revoked_bootstrap_token_stays_revoked_across_restarts(
     await Admin(client, ops).post(f"/tokens/{bootstrap['id']}/revoke")
     await start_runtime(rt)  # what every process does at start with HUB_BOOTSTRAP_ADMIN_TOKEN
     problem(await admin.get("/tenants"), 401, "UNAUTHENTICATED")
+
+
+async def test_processes_starting_together_create_the_bootstrap_token_once(
+    rt: Runtime, admin: Admin
+) -> None:
+    import asyncio
+
+    from sqlalchemy import delete
+
+    from hub.admin.models import AdminToken
+    from hub.admin.tokens import ensure_bootstrap_token
+
+    async with rt.db.transaction() as session:
+        await session.execute(delete(AdminToken))
+    token = rt.settings.bootstrap_admin_token or ""
+    await asyncio.gather(*(ensure_bootstrap_token(rt, token) for _ in range(4)))
+    listed = (await admin.get("/tokens")).json()["items"]
+    assert [t["name"] for t in listed] == ["bootstrap"]
