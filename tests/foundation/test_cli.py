@@ -22,11 +22,8 @@ from hub.security.rotation import reencrypt_all
 from hub.web.app import create_app
 from tests.conftest import Factory, bearer
 from tests.foundation.conftest import Admin, problem
-from tests.support.databases import (
-    create_postgres_database,
-    drop_postgres_database,
-    test_database_url,
-)
+from tests.support.databases import create_postgres_database, drop_postgres_database
+from tests.support.databases import test_database_url as configured_database_url
 from tests.support.processes import (
     free_port,
     hub_env,
@@ -113,7 +110,7 @@ async def test_admin_commands_report_problems_without_a_traceback(
 @pytest.fixture
 async def empty_database(tmp_path: Path) -> AsyncIterator[str]:
     """A database of the suite's kind with no schema at all."""
-    base = test_database_url()
+    base = configured_database_url()
     if base and base.startswith("postgres"):
         url = await create_postgres_database(base)
         yield url
