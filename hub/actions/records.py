@@ -30,6 +30,7 @@ from hub.actions import records_pg
 from hub.actions.metrics import LOST_CLAIMS
 from hub.actions.models import Execution, IdempotencyRecord
 from hub.ids import new_id, new_ulid
+from hub.store.driver import pg_driver
 from hub.store.engine import Database
 
 log = logging.getLogger("hub.actions")
@@ -83,12 +84,6 @@ class Answer:
     body: bytes
 
 
-async def _driver(conn: AsyncConnection) -> Any:
-    """The pooled connection's asyncpg connection (autocommit: no transaction is open)."""
-    raw = await conn.get_raw_connection()
-    return raw.driver_connection
-
-
 class IdempotencyStore:
     def __init__(self, db: Database, *, lock_seconds: int, ttl_seconds: int) -> None:
         self.db = db
@@ -113,11 +108,12 @@ class IdempotencyStore:
         fingerprint: str,
         now: datetime,
     ) -> Claim:
-        async with self._autocommit() as conn:
-            if self._pg:
-                record_id, execution_id = f"idem_{new_ulid()}", new_id("execution")
+        found = None
+        if self._pg:
+            record_id, execution_id = f"idem_{new_ulid()}", new_id("execution")
+            async with pg_driver(self.db) as driver:
                 found = await records_pg.claim_or_read(
-                    await _driver(conn),
+                    driver,
                     record_id,
                     tenant_id,
                     integration_id,
@@ -129,12 +125,13 @@ class IdempotencyStore:
                     now,
                     now + self.ttl,
                 )
-                if found is not None and found["inserted"]:
-                    return Owned(record_id, 1, execution_id, True, now + self.ttl)
-                if found is not None:
-                    verdict = await self._judge(conn, SimpleNamespace(**found), fingerprint, now)
-                    if verdict is not None:
-                        return verdict
+            if found is not None and found["inserted"]:
+                return Owned(record_id, 1, execution_id, True, now + self.ttl)
+        async with self._autocommit() as conn:
+            if found is not None:
+                verdict = await self._judge(conn, SimpleNamespace(**found), fingerprint, now)
+                if verdict is not None:
+                    return verdict
             for _ in range(_CLAIM_ROUNDS):
                 owned = await self._try_insert(
                     conn, tenant_id, integration_id, key, action, fingerprint, now
@@ -258,9 +255,9 @@ class IdempotencyStore:
     ) -> bool:
         """Store the answer (and record the execution); False if the lock was lost."""
         if self._pg:
-            async with self._autocommit() as conn:
+            async with pg_driver(self.db) as driver:
                 kept = await records_pg.complete(
-                    await _driver(conn),
+                    driver,
                     (
                         answer.status,
                         answer.media_type,

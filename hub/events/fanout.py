@@ -19,9 +19,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.delivery.models import Delivery
@@ -46,29 +46,48 @@ class FanOut:
     sanitized: SanitizeTally = field(default_factory=SanitizeTally)
 
 
+class Subscriber(NamedTuple):
+    id: str
+    integration_id: str
+    event_type: str
+    policy_overrides: Any
+
+
+_MATCHING = select(
+    Subscription.id,
+    Subscription.integration_id,
+    Subscription.event_type,
+    Integration.policy_overrides,
+).join(Integration, Integration.id == Subscription.integration_id)
+
+
+def _matching(tenant_id: Any, sandbox: Any) -> Any:
+    return _MATCHING.where(
+        Subscription.tenant_id == tenant_id,
+        Subscription.status == "active",
+        Subscription.sandbox == sandbox,
+        Integration.status == "active",
+    )
+
+
+# The subscriptions one event type reaches, for the single-event Postgres path
+# (``publish_pg.py``): the same query, with bind parameters tenant_id, sandbox, type.
+SUBSCRIBERS_OF_TYPE = _matching(bindparam("tenant_id"), bindparam("sandbox")).where(
+    Subscription.event_type == bindparam("event_type")
+)
+
+
 async def _subscribers(
     session: AsyncSession, tenant_id: str, sandbox: bool, types: set[str]
-) -> dict[str, list[Any]]:
+) -> dict[str, list[Subscriber]]:
     rows = await session.execute(
-        select(
-            Subscription.id,
-            Subscription.integration_id,
-            Subscription.event_type,
-            Integration.policy_overrides,
-        )
-        .join(Integration, Integration.id == Subscription.integration_id)
-        .where(
-            Subscription.tenant_id == tenant_id,
-            Subscription.event_type.in_(sorted(types)),
-            Subscription.status == "active",
-            Subscription.sandbox == sandbox,
-            Integration.status == "active",
-        )
+        _matching(tenant_id, sandbox)
+        .where(Subscription.event_type.in_(sorted(types)))
         .order_by(Subscription.id)
     )
-    by_type: dict[str, list[Any]] = defaultdict(list)
+    by_type: dict[str, list[Subscriber]] = defaultdict(list)
     for row in rows:
-        by_type[row.event_type].append(row)
+        by_type[row.event_type].append(Subscriber(*row))
     return by_type
 
 
@@ -81,12 +100,32 @@ async def fan_out(
     events: Sequence[tuple[str, NewEvent]],
     now: datetime,
 ) -> FanOut:
-    out = FanOut()
     if not events:
-        return out
+        return FanOut()
     subscribers = await _subscribers(session, tenant_id, sandbox, {e.type for _, e in events})
+    rows, out = delivery_rows(
+        rt, tenant_id=tenant_id, sandbox=sandbox, events=events, subscribers=subscribers, now=now
+    )
+    if rows:
+        # One executemany (batched multi-row VALUES), not an ORM add per row.
+        await session.execute(insert(cast(Table, Delivery.__table__)), rows)
+    return out
+
+
+def delivery_rows(
+    rt: Runtime,
+    *,
+    tenant_id: str,
+    sandbox: bool,
+    events: Sequence[tuple[str, NewEvent]],
+    subscribers: dict[str, list[Subscriber]],
+    now: datetime,
+) -> tuple[list[dict[str, Any]], FanOut]:
+    """The outbox rows for ``events`` (subscribers by event type, in id order): every
+    body sanitized by its subscription's effective policy. Both ingest paths use it."""
+    out = FanOut()
     if not subscribers:
-        return out
+        return [], out
     policies = default_policies()
     pseudonymizer = pseudonymizer_for(rt.hasher, tenant_id)
     rows: list[dict[str, Any]] = []
@@ -136,7 +175,4 @@ async def fan_out(
             )
             out.delivery_ids.append(delivery_id)
             out.per_type[event.type] += 1
-    if rows:
-        # One executemany (batched multi-row VALUES), not an ORM add per row.
-        await session.execute(insert(cast(Table, Delivery.__table__)), rows)
-    return out
+    return rows, out

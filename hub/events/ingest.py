@@ -4,7 +4,8 @@ deliveries in one transaction, then hand the deliveries to the delivery engine.
 Interface other capabilities rely on (keep the signature): ``publish_internal``
 lets the hub itself publish catalog events, e.g. the sandbox action handler
 publishing ``lead.created`` with ``sandbox: true``. It commits the events and their
-deliveries durably, then hands the deliveries to the delivery engine.
+deliveries durably, then hands the deliveries to the delivery engine (on Postgres
+in one or two atomic autocommit statements instead of a transaction: ``publish_pg``).
 
 Durability: nothing is answered 202 before the transaction commits, and a
 database failure is a 503 (retry is safe: producer ids are deduplicated by a
@@ -21,15 +22,16 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import msgspec
-from sqlalchemy.exc import SQLAlchemyError
 
 from hub.delivery.dispatch import enqueue_deliveries
+from hub.events import publish_pg
 from hub.events.catalog import EVENT_TYPES
-from hub.events.fanout import fan_out
+from hub.events.fanout import FanOut, Subscriber, delivery_rows, fan_out
 from hub.events.metrics import DELIVERIES_CREATED, count_events
 from hub.events.schemas import MAX_BATCH, EventIn, PublishResult, Rejected, utc
 from hub.events.store import insert_new_events
 from hub.ids import new_id
+from hub.store.driver import DATABASE_ERRORS
 from hub.web.errors import FieldError, ProblemError
 
 if TYPE_CHECKING:
@@ -116,6 +118,43 @@ def parse_item(index: int, raw: msgspec.Raw, now: datetime) -> NewEvent | Reject
 # -- storing ---------------------------------------------------------------------------
 
 
+def _event_row(
+    event_id: str, e: NewEvent, tenant_id: str, integration_id: str, sandbox: bool, now: datetime
+) -> dict[str, Any]:
+    return {
+        "id": event_id,
+        "tenant_id": tenant_id,
+        "integration_id": integration_id,
+        "producer_id": e.producer_id,
+        "type": e.type,
+        "sandbox": sandbox,
+        "occurred_at": e.occurred_at,
+        "received_at": now,
+        "data": msgspec.to_builtins(e.data),
+    }
+
+
+def _unavailable(tenant_id: str, events: int, exc: BaseException) -> ProblemError:
+    log.error(
+        "events not stored",
+        extra={"tenant_id": tenant_id, "events": events, "error": type(exc).__name__},
+    )
+    return ProblemError(
+        "UNAVAILABLE",
+        "the events could not be stored and none was accepted; retry the request",
+        headers={"Retry-After": "1"},
+    )
+
+
+async def _after_commit(rt: Runtime, stored: Stored, outcome: FanOut) -> None:
+    """Metrics of what was committed, then hand the deliveries to the engine."""
+    stored.delivery_ids = outcome.delivery_ids
+    outcome.sanitized.flush()
+    for event_type, n in outcome.per_type.items():
+        DELIVERIES_CREATED.labels(event_type).inc(n)
+    await enqueue_deliveries(rt, stored.delivery_ids)
+
+
 async def store_events(
     rt: Runtime,
     *,
@@ -141,17 +180,7 @@ async def store_events(
             first[event.producer_id] = event
     by_id = {new_id("event"): event for event in first.values()}
     rows = [
-        {
-            "id": event_id,
-            "tenant_id": tenant_id,
-            "integration_id": integration_id,
-            "producer_id": e.producer_id,
-            "type": e.type,
-            "sandbox": sandbox,
-            "occurred_at": e.occurred_at,
-            "received_at": now,
-            "data": msgspec.to_builtins(e.data),
-        }
+        _event_row(event_id, e, tenant_id, integration_id, sandbox, now)
         for event_id, e in by_id.items()
     ]
     try:
@@ -161,22 +190,46 @@ async def store_events(
             outcome = await fan_out(
                 rt, session, tenant_id=tenant_id, sandbox=sandbox, events=stored.accepted, now=now
             )
-    except (SQLAlchemyError, OSError) as exc:
-        log.error(
-            "events not stored",
-            extra={"tenant_id": tenant_id, "events": len(rows), "error": type(exc).__name__},
-        )
-        raise ProblemError(
-            "UNAVAILABLE",
-            "the events could not be stored and none was accepted; retry the request",
-            headers={"Retry-After": "1"},
-        ) from None
+    except DATABASE_ERRORS as exc:
+        raise _unavailable(tenant_id, len(rows), exc) from None
     stored.duplicates.extend(e for i, e in by_id.items() if i not in inserted)
-    stored.delivery_ids = outcome.delivery_ids
-    outcome.sanitized.flush()
-    for event_type, n in outcome.per_type.items():
-        DELIVERIES_CREATED.labels(event_type).inc(n)
-    await enqueue_deliveries(rt, stored.delivery_ids)
+    await _after_commit(rt, stored, outcome)
+    return stored
+
+
+async def _store_one(
+    rt: Runtime, *, tenant_id: str, integration_id: str, sandbox: bool, events: Sequence[NewEvent]
+) -> Stored:
+    """``store_events`` for one event on Postgres, same outcome in one or two autocommit
+    statements instead of a transaction (``publish_pg.py``, docs/performance.md)."""
+    (event,) = events
+    now = rt.clock.now()
+    event_id = new_id("event")
+    outcome = FanOut()
+
+    def deliveries_for(subscribers: Sequence[Subscriber]) -> list[dict[str, Any]]:
+        nonlocal outcome
+        rows, outcome = delivery_rows(
+            rt,
+            tenant_id=tenant_id,
+            sandbox=sandbox,
+            events=[(event_id, event)],
+            subscribers={event.type: list(subscribers)},
+            now=now,
+        )
+        return rows
+
+    row = _event_row(event_id, event, tenant_id, integration_id, sandbox, now)
+    try:
+        inserted, _ = await publish_pg.store_one(rt.db, row, deliveries_for)
+    except DATABASE_ERRORS as exc:
+        raise _unavailable(tenant_id, 1, exc) from None
+    stored = Stored()
+    if not inserted:
+        stored.duplicates.append(event)
+        return stored
+    stored.accepted.append((event_id, event))
+    await _after_commit(rt, stored, outcome)
     return stored
 
 
@@ -246,7 +299,8 @@ async def publish_internal(
         raise ValueError(f"{event_type} data does not fit its schema: {exc}") from None
     now = rt.clock.now()
     event = NewEvent(0, producer_id, event_type, utc(occurred_at) if occurred_at else now, typed)
-    stored = await store_events(
+    store = store_events if rt.db.is_sqlite else _store_one
+    stored = await store(
         rt, tenant_id=tenant_id, integration_id=integration_id, sandbox=sandbox, events=[event]
     )
     count_events("accepted", Tally(e.type for _, e in stored.accepted))
