@@ -1,6 +1,6 @@
 """The delivery engine: one pump round claims due lanes, sends, records.
 
-A round (one arq job, ``delivery_pump``):
+A pump (one arq job, ``delivery_pump``) repeats, while lanes are due:
 1. takes up to ``LANES_PER_ROUND`` due lanes and, per lane, asks the breaker,
    the endpoint's rate and the tenant's quota how many it may send now;
 2. claims that many rows with a lease, wakes another pump if work remains (so
@@ -10,23 +10,27 @@ A round (one arq job, ``delivery_pump``):
 4. records each lane's outcomes in one transaction, then feeds the breaker and
    re-marks lanes for their retries.
 
-One job per batch of up to ``delivery_batch_size`` deliveries per lane, never
-one per HTTP request: that is what lets a worker go faster than arq's own job
-rate. Throttled and breaker-held lanes are re-marked for later without touching
+Batches of up to ``delivery_batch_size`` deliveries per lane, many per job,
+never a job per HTTP request: that is what lets a worker go faster than arq's
+own job rate. Throttled and breaker-held lanes are re-marked for later without touching
 their rows, so they consume no attempt and cost other tenants nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
+import time
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.delivery import lanes as lane_store
 from hub.delivery import metrics, ready
@@ -36,7 +40,7 @@ from hub.delivery.models import Delivery
 from hub.delivery.outcomes import Observed, decide, kind_of
 from hub.delivery.pacing import endpoint_limit, quota_limit, take
 from hub.delivery.recording import Outcome, write_outcomes
-from hub.delivery.sender import Sender, SendResult
+from hub.delivery.sender import Sender, SendResult, check_target
 from hub.limits.gcra import RateLimiter
 
 if TYPE_CHECKING:
@@ -45,6 +49,14 @@ if TYPE_CHECKING:
 log = logging.getLogger("hub.delivery")
 
 LANES_PER_ROUND = 16
+# One pump job keeps claiming while lanes are due, for at most this long.
+PUMP_SECONDS = 20.0
+# While batches are on the wire, look for newly due lanes this often.
+RECHECK_SECONDS = 0.05
+# How long a lane's subscription, tenant settings and secrets are reused. A rate
+# change or a new secret takes effect within it; status changes are re-checked by
+# every claim. (A rotation keeps the old secret signing for its grace period.)
+LANE_CACHE_SECONDS = 2.0
 # How often a lane held back by its rate comes back for the tokens it earned.
 PACED_LANE_PERIOD = 0.25
 # Errors that mean no request reached the receiver: they say nothing about its health.
@@ -79,7 +91,8 @@ class DeliveryEngine:
         self.inflight = 0
         self.draining = False
         self._sem = asyncio.Semaphore(max(1, settings.delivery_concurrency))
-        self._rounds: set[asyncio.Task[int]] = set()
+        self._pumps: set[asyncio.Task[int]] = set()
+        self._lane_cache: dict[str, tuple[float, Lane]] = {}
         self._rng = rng
         self._is_postgres = not rt.db.is_sqlite
         self._timeout = settings.delivery_timeout_seconds
@@ -88,23 +101,24 @@ class DeliveryEngine:
     # -- driving -------------------------------------------------------------
 
     async def pump(self) -> int:
-        """One round; returns how many attempts it made."""
-        task = asyncio.get_running_loop().create_task(self._round())
-        self._rounds.add(task)
-        task.add_done_callback(self._rounds.discard)
+        """Pump while lanes are due (at most ``PUMP_SECONDS``); returns attempts made."""
+        task = asyncio.get_running_loop().create_task(self._pump())
+        self._pumps.add(task)
+        task.add_done_callback(self._pumps.discard)
         try:
             return await asyncio.shield(task)
         except asyncio.CancelledError:
-            # arq cancels running jobs on SIGTERM. The round goes on: it sends nothing
-            # new, finishes the requests already on the wire and records them;
-            # ``aclose`` (run when the worker's runtime closes) waits for it.
+            # arq cancels running jobs on SIGTERM. The pump goes on: it claims
+            # nothing new, releases what it has not sent, finishes the requests on
+            # the wire and records them; ``aclose`` (when the worker's runtime
+            # closes) waits for it.
             self.draining = True
             raise
 
-    async def run_until_idle(self, max_rounds: int = 100_000) -> int:
-        """Pump until no lane is due at ``rt.clock.now()`` (tests, benchmarks, ``hub dev``)."""
+    async def run_until_idle(self, max_pumps: int = 10_000) -> int:
+        """Pump until no lane is due at ``rt.clock.now()`` (tests, benchmarks)."""
         attempts = 0
-        for _ in range(max_rounds):
+        for _ in range(max_pumps):
             attempts += await self.pump()
             if not await ready.has_work(self.rt, self.rt.clock.now()):
                 break
@@ -112,41 +126,77 @@ class DeliveryEngine:
 
     async def aclose(self) -> None:
         self.draining = True
-        if self._rounds:
-            await asyncio.wait(set(self._rounds), timeout=self._timeout + 10)
+        if self._pumps:
+            await asyncio.wait(set(self._pumps), timeout=self._timeout + 10)
         await self.sender.aclose()
 
-    # -- one round -----------------------------------------------------------
+    async def _pump(self) -> int:
+        """Claim a batch whenever there is room and a lane is due; send and record
+        each lane's batch in its own task, so claiming, sending and recording overlap.
 
-    async def _round(self) -> int:
+        One arq job runs many batches: arq picks up new jobs only every poll
+        interval, so a job per batch would cap the engine at a few batches a second.
+        """
         rt = self.rt
         await ready.clear_wake(rt)
+        clock = asyncio.get_running_loop()
+        deadline = clock.time() + PUMP_SECONDS
+        running: set[asyncio.Task[int]] = set()
+        attempts = 0
+        while True:
+            if not self.draining and clock.time() < deadline:
+                started = await self._claim_round()
+                if started:
+                    running.update(started)
+                    continue
+            if not running:
+                break
+            done, running = await asyncio.wait(
+                running, timeout=RECHECK_SECONDS, return_when=asyncio.FIRST_COMPLETED
+            )
+            attempts += self._collect(done)
+        await ready.schedule_next(rt, rt.clock.now())
+        return attempts
+
+    @staticmethod
+    def _collect(done: set[asyncio.Task[int]]) -> int:
+        attempts = 0
+        for task in done:
+            error = task.exception()
+            if error is None:
+                attempts += task.result()
+            else:
+                # The batch's leases expire and the sweeper hands its rows out again.
+                log.error("delivery batch failed", exc_info=error)
+        return attempts
+
+    async def _claim_round(self) -> list[asyncio.Task[int]]:
+        """Claim what the due lanes may send now; a task per lane sends and records it."""
+        rt = self.rt
         now = rt.clock.now()
         room = self.max_inflight - self.inflight
-        if self.draining or room <= 0:
-            return 0
+        if room <= 0:
+            return []
         due = await ready.pop_due(rt, now, LANES_PER_ROUND)
         if not due:
-            await ready.schedule_next(rt, now)
-            return 0
+            return []
         token = uuid.uuid4().hex
         lease_until = now + timedelta(seconds=self._lease)
         batch = await self._claim(due, now, room, token, lease_until)
-        # More lanes due, or more of this lane: let another job slot (or worker)
-        # claim the next batch while this one is on the wire.
-        await ready.schedule_next(rt, now)
-        if not batch:
-            return 0
+        self.inflight += len(batch)
+        if self.inflight >= self.max_inflight:
+            # This process is full: if more is due, another worker may take it.
+            await ready.schedule_next(rt, now)
         by_lane: dict[str, list[tuple[ClaimedRow, Lane]]] = {}
         for row, lane in batch:
             by_lane.setdefault(lane.subscription_id, []).append((row, lane))
         # Each lane records as soon as its own requests are done: a slow receiver
-        # in the same round must not hold back another lane's outcomes.
-        done = await asyncio.gather(
-            *(self._send_and_record(rows, lease_until, token) for rows in by_lane.values())
-        )
-        await ready.schedule_next(rt, rt.clock.now())
-        return sum(done)
+        # must not hold back another lane's outcomes.
+        loop = asyncio.get_running_loop()
+        return [
+            loop.create_task(self._send_and_record(rows, lease_until, token))
+            for rows in by_lane.values()
+        ]
 
     async def _send_and_record(
         self, rows: list[tuple[ClaimedRow, Lane]], lease_until: datetime, token: str
@@ -154,14 +204,35 @@ class DeliveryEngine:
         results = await self._send(rows, lease_until)
         return await self._record(rows, results, token)
 
+    @contextlib.asynccontextmanager
+    async def _autocommit(self) -> AsyncIterator[AsyncConnection]:
+        async with self.rt.db.engine.connect() as conn:
+            yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+
+    async def _lanes(self, conn: AsyncConnection, due: list[str], now: datetime) -> dict[str, Lane]:
+        """Lanes from a cache of ``LANE_CACHE_SECONDS`` (the claim re-checks the status)."""
+        clock = time.monotonic()
+        found = {s: hit[1] for s in due if (hit := self._lane_cache.get(s)) and hit[0] > clock}
+        missing = [s for s in due if s not in found]
+        if missing:
+            loaded = await lane_store.load_lanes(conn, missing, now, self.rt.vault)
+            for sub_id, lane in loaded.items():
+                lane.blocked = check_target(lane.target_url, self.rt.settings) or ""
+                if lane.status == "active":  # anything else is looked up every time
+                    self._lane_cache[sub_id] = (clock + LANE_CACHE_SECONDS, lane)
+            found.update(loaded)
+            if len(self._lane_cache) > 10_000:
+                self._lane_cache = {k: v for k, v in self._lane_cache.items() if v[0] > clock}
+        return found
+
     async def _claim(
         self, due: list[str], now: datetime, room: int, token: str, lease_until: datetime
     ) -> list[tuple[ClaimedRow, Lane]]:
         rt = self.rt
-        async with rt.db.session() as session:
-            lanes = await lane_store.load_lanes(session, due, now, rt.vault)
+        async with self._autocommit() as conn:
+            lanes = await self._lanes(conn, due, now)
             active = [s for s in due if s in lanes and lanes[s].status == "active"]
-            backlogs = await lane_store.backlogs(session, active, now, self.batch_size)
+            backlogs = await lane_store.backlogs(conn, active, now, self.batch_size)
         remark: dict[str, datetime] = {}
         plans: list[_Plan] = []
         for sub_id in active:
@@ -181,13 +252,16 @@ class DeliveryEngine:
         # sweeper re-marks them once they are active again. Deleted: cancelled.
         gone = [s for s in due if s in lanes and lanes[s].status == "deleted"]
         batch: list[tuple[ClaimedRow, Lane]] = []
-        async with rt.db.transaction() as session:
-            for sub_id in gone:
-                await lane_store.cancel_lane(session, sub_id, now)
+        if gone:
+            async with rt.db.transaction() as session:
+                for sub_id in gone:
+                    await lane_store.cancel_lane(session, sub_id, now)
+        # Each claim is one atomic statement: no transaction around them to pay for.
+        async with self._autocommit() as conn:
             for plan in plans:
                 sub_id = plan.lane.subscription_id
                 rows = await lane_store.claim(
-                    session,
+                    conn,
                     sub_id,
                     now=now,
                     limit=plan.granted,
@@ -211,7 +285,10 @@ class DeliveryEngine:
                     remark[sub_id] = now + timedelta(seconds=max(wait, 0.001))
                     metrics.THROTTLED.labels(plan.limited_by).inc()
                 elif len(rows) < plan.granted:
-                    remark[sub_id] = now + timedelta(seconds=1)  # another worker raced us
+                    # Another worker raced us, or the lane changed (paused, deleted)
+                    # since it was cached: look again soon, with fresh eyes.
+                    self._lane_cache.pop(sub_id, None)
+                    remark[sub_id] = now + timedelta(seconds=1)
                 elif plan.granted < backlog.due or backlog.due >= self.batch_size:
                     remark[sub_id] = now  # more is due than this round had room for
                 elif backlog.next_at is not None:
@@ -268,7 +345,6 @@ class DeliveryEngine:
         rt = self.rt
         # Start no request that could still be running when the lease ends.
         last_start = lease_until - timedelta(seconds=self._timeout + 1)
-        self.inflight += len(batch)
 
         async def one(row: ClaimedRow, lane: Lane) -> SendResult | None:
             try:
@@ -286,6 +362,7 @@ class DeliveryEngine:
                         msg_id=row.id,
                         body=row.body,
                         now=now,
+                        blocked=lane.blocked,
                     )
             finally:
                 self.inflight -= 1

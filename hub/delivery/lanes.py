@@ -9,13 +9,14 @@ twice. SQLite has one writer at a time, so the same statement is already safe.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import String, func, literal, or_, select, union_all, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Integer, String, bindparam, exists, func, or_, select, union_all, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from hub.delivery.models import Delivery
 from hub.delivery.outcomes import DEFAULT_SCHEDULE
@@ -25,6 +26,10 @@ from hub.store.base import UTCDateTime
 from hub.tenancy.models import Tenant
 
 OPEN_STATUSES = ("pending", "retrying")
+
+# The claim path runs on an autocommit connection (one round trip per statement);
+# the cancel path inside a session's transaction. Both execute the same statements.
+Executor = AsyncConnection | AsyncSession
 
 
 @dataclass(slots=True)
@@ -38,6 +43,8 @@ class Lane:
     schedule: tuple[int, ...]
     deliveries_per_minute: int | None
     secrets: list[str]
+    # ``sender.check_target`` of the URL ("" = fine), checked once per load.
+    blocked: str = ""
 
 
 @dataclass(slots=True)
@@ -55,34 +62,50 @@ class ClaimedRow:
     probe: bool = False
 
 
-def _live(now: datetime) -> Any:
-    return or_(Delivery.lease_until.is_(None), Delivery.lease_until < now)
-
-
 async def load_lanes(
-    session: AsyncSession, subscription_ids: Sequence[str], now: datetime, vault: Vault
+    db: Executor, subscription_ids: Sequence[str], now: datetime, vault: Vault
 ) -> dict[str, Lane]:
-    rows = await session.execute(
-        select(Subscription, Tenant.status, Tenant.retry_schedule, Tenant.limits)
+    rows = await db.execute(
+        select(
+            Subscription.id,
+            Subscription.tenant_id,
+            Subscription.integration_id,
+            Subscription.target_url,
+            Subscription.status,
+            Subscription.rate_per_second,
+            Tenant.status,
+            Tenant.retry_schedule,
+            Tenant.limits,
+        )
         .join(Tenant, Tenant.id == Subscription.tenant_id)
         .where(Subscription.id.in_(subscription_ids))
     )
     lanes: dict[str, Lane] = {}
-    for sub, tenant_status, schedule, limits in rows:
+    for (
+        sub_id,
+        tenant_id,
+        integration_id,
+        url,
+        status,
+        rate,
+        tenant_status,
+        schedule,
+        limits,
+    ) in rows:
         quota = (limits or {}).get("deliveries_per_minute")
-        lanes[sub.id] = Lane(
-            subscription_id=sub.id,
-            tenant_id=sub.tenant_id,
-            integration_id=sub.integration_id,
-            target_url=sub.target_url,
-            status=sub.status if tenant_status == "active" else "held",
-            rate_per_second=sub.rate_per_second or 20.0,
+        lanes[sub_id] = Lane(
+            subscription_id=sub_id,
+            tenant_id=tenant_id,
+            integration_id=integration_id,
+            target_url=url,
+            status=status if tenant_status == "active" else "held",
+            rate_per_second=rate or 20.0,
             schedule=tuple(schedule) if schedule else DEFAULT_SCHEDULE,
             deliveries_per_minute=int(quota) if quota is not None else None,
             secrets=[],
         )
     if lanes:
-        secrets = await session.execute(
+        secrets = await db.execute(
             select(SubscriptionSecret.subscription_id, SubscriptionSecret.secret_encrypted)
             .where(
                 SubscriptionSecret.subscription_id.in_(list(lanes)),
@@ -98,26 +121,21 @@ async def load_lanes(
     return lanes
 
 
-async def claim(
-    session: AsyncSession,
-    subscription_id: str,
-    *,
-    now: datetime,
-    limit: int,
-    lease_until: datetime,
-    token: str,
-    is_postgres: bool,
-) -> list[ClaimedRow]:
+# The claim path runs many times a second: its statements are built once, with
+# bound parameters, so SQLAlchemy's compiled cache serves them.
+_SUB = bindparam("sub", type_=String)
+_NOW = bindparam("now", type_=UTCDateTime())
+_OPEN = Delivery.status.in_(OPEN_STATUSES)
+_LIVE = or_(Delivery.lease_until.is_(None), Delivery.lease_until < _NOW)
+
+
+@functools.cache
+def _claim_statement(is_postgres: bool) -> Any:
     candidates = (
         select(Delivery.id)
-        .where(
-            Delivery.subscription_id == subscription_id,
-            Delivery.status.in_(OPEN_STATUSES),
-            Delivery.next_attempt_at <= now,
-            _live(now),
-        )
+        .where(Delivery.subscription_id == _SUB, _OPEN, Delivery.next_attempt_at <= _NOW, _LIVE)
         .order_by(Delivery.next_attempt_at)
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer))
     )
     if is_postgres:
         candidates = candidates.with_for_update(skip_locked=True)
@@ -125,14 +143,17 @@ async def claim(
     # than once, and with SKIP LOCKED each run picks other rows (claiming more
     # than ``limit``); a FOR UPDATE CTE is materialized exactly once.
     due = candidates.cte("due")
-    stmt = (
+    return (
         update(Delivery)
         .where(
             Delivery.id.in_(select(due.c.id)),
-            Delivery.status.in_(OPEN_STATUSES),
-            _live(now),
+            _OPEN,
+            _LIVE,
+            # The lane's cached view may be a moment old: only an active
+            # subscription's deliveries are ever claimed.
+            exists().where(Subscription.id == _SUB, Subscription.status == "active"),
         )
-        .values(lease_until=lease_until, lease_token=token)
+        .values(lease_until=bindparam("lease_until"), lease_token=bindparam("token"))
         .returning(
             Delivery.id,
             Delivery.subscription_id,
@@ -145,9 +166,29 @@ async def claim(
             Delivery.replay_count,
             Delivery.event_received_at,
         )
-        .execution_options(synchronize_session=False)
     )
-    result = await session.execute(stmt)
+
+
+async def claim(
+    db: Executor,
+    subscription_id: str,
+    *,
+    now: datetime,
+    limit: int,
+    lease_until: datetime,
+    token: str,
+    is_postgres: bool,
+) -> list[ClaimedRow]:
+    result = await db.execute(
+        _claim_statement(is_postgres),
+        {
+            "sub": subscription_id,
+            "now": now,
+            "limit": limit,
+            "lease_until": lease_until,
+            "token": token,
+        },
+    )
     return [
         ClaimedRow(
             id=r[0],
@@ -171,39 +212,51 @@ class Backlog:
     next_at: datetime | None  # when the next one after those comes due
 
 
+@functools.cache
+def _backlog_statement(lanes: int) -> Any:
+    parts = []
+    for n in range(lanes):
+        sub = bindparam(f"sub_{n}", type_=String)
+        mine = (Delivery.subscription_id == sub, _OPEN)
+        due = (
+            select(Delivery.id)
+            .where(*mine, Delivery.next_attempt_at <= _NOW, _LIVE)
+            .limit(bindparam("cap", type_=Integer))
+            .subquery()
+        )
+        upcoming = select(func.min(Delivery.next_attempt_at)).where(
+            *mine, Delivery.next_attempt_at > _NOW
+        )
+        parts.append(
+            select(
+                sub,
+                select(func.count()).select_from(due).scalar_subquery(),
+                upcoming.scalar_subquery(),
+            )
+        )
+    return union_all(*parts) if len(parts) > 1 else parts[0]
+
+
 async def backlogs(
-    session: AsyncSession, subscription_ids: Sequence[str], now: datetime, cap: int
+    db: Executor, subscription_ids: Sequence[str], now: datetime, cap: int
 ) -> dict[str, Backlog]:
     """Per lane, in one round trip: how much is due (so no token is taken for
     nothing) and when the lane is next due (so it is re-marked for exactly then)."""
     if not subscription_ids:
         return {}
-    parts = []
-    for sub_id in subscription_ids:
-        mine = (Delivery.subscription_id == sub_id, Delivery.status.in_(OPEN_STATUSES))
-        due = (
-            select(Delivery.id)
-            .where(*mine, Delivery.next_attempt_at <= now, _live(now))
-            .limit(cap)
-            .subquery()
-        )
-        upcoming = select(func.min(Delivery.next_attempt_at)).where(
-            *mine, Delivery.next_attempt_at > now
-        )
-        parts.append(
-            select(
-                literal(sub_id, String),
-                select(func.count()).select_from(due).scalar_subquery(),
-                upcoming.scalar_subquery(),
-            )
-        )
-    rows = await session.execute(union_all(*parts) if len(parts) > 1 else parts[0])
+    params: dict[str, Any] = {f"sub_{n}": sub for n, sub in enumerate(subscription_ids)}
+    params.update(now=now, cap=cap)
+    rows = await db.execute(_backlog_statement(len(subscription_ids)), params)
     found: dict[str, Backlog] = {}
     for sub_id, due_count, next_at in rows:
         if isinstance(next_at, str):  # SQLite hands back aggregate datetimes as text
-            next_at = UTCDateTime().process_result_value(datetime.fromisoformat(next_at), None)  # type: ignore[arg-type]
+            next_at = _as_utc(datetime.fromisoformat(next_at))
         found[sub_id] = Backlog(int(due_count or 0), next_at)
     return found
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 async def cancel_lane(session: AsyncSession, subscription_id: str, now: datetime) -> int:

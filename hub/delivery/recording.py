@@ -48,6 +48,13 @@ class Written:
 async def write_outcomes(
     session: AsyncSession, outcomes: Sequence[Outcome], *, token: str, now: datetime
 ) -> Written:
+    if all(o.verdict.status == "delivered" for o in outcomes):
+        # The common case in one statement: RETURNING says which rows were still ours.
+        owned = await _mark_delivered(session, outcomes, token=token, now=now)
+        mine = [o for o in outcomes if o.row.id in owned]
+        await session.execute(insert(_attempts), [_attempt_row(o) for o in outcomes])
+        await _track_failing(session, mine, now)
+        return Written(len(mine), len(outcomes) - len(mine), [])
     owned = await _still_ours(session, [o.row.id for o in outcomes], token)
     mine = [o for o in outcomes if o.row.id in owned]
     delivered = [o for o in mine if o.verdict.status == "delivered"]
@@ -114,6 +121,42 @@ async def write_outcomes(
         await _subscription_gone(session, sub_id, now)
     await _track_failing(session, mine, now)
     return Written(len(delivered), len(outcomes) - len(mine), gone)
+
+
+_MARK_DELIVERED = (
+    update(_deliveries)
+    .where(
+        _deliveries.c.id.in_(bindparam("ids", expanding=True)),
+        _deliveries.c.lease_token == bindparam("token"),
+        _still_open,
+    )
+    .values(
+        status="delivered",
+        delivered_at=bindparam("now"),
+        last_attempt_at=bindparam("now"),
+        attempt_count=_deliveries.c.attempt_count + 1,
+        last_status_code=bindparam("code"),
+        last_error_class=None,
+        lease_until=None,
+        lease_token=None,
+    )
+    .returning(_deliveries.c.id)
+)
+
+
+async def _mark_delivered(
+    session: AsyncSession, outcomes: Sequence[Outcome], *, token: str, now: datetime
+) -> set[str]:
+    owned: set[str] = set()
+    by_code: dict[int | None, list[str]] = {}
+    for o in outcomes:
+        by_code.setdefault(o.result.observed.status_code, []).append(o.row.id)
+    for code, ids in by_code.items():
+        result = await session.execute(
+            _MARK_DELIVERED, {"ids": ids, "token": token, "now": now, "code": code}
+        )
+        owned.update(result.scalars())
+    return owned
 
 
 async def _still_ours(session: AsyncSession, ids: list[str], token: str) -> set[str]:

@@ -74,7 +74,7 @@ class SendResult:
     excerpt: str | None = None
 
 
-def _check_target(url: str, settings: Settings) -> str | None:
+def check_target(url: str, settings: Settings) -> str | None:
     """The error class if ``url`` may not be sent to at all, else None."""
     try:
         parts = parse_target(url, settings)
@@ -154,10 +154,13 @@ class Sender:
         msg_id: str,
         body: bytes,
         now: datetime,
+        blocked: str | None = None,
     ) -> SendResult:
+        """``blocked``: the result of ``check_target`` for ``url`` if the caller has it."""
         started = time.perf_counter()
-        blocked = _check_target(url, self._settings)
-        if blocked is not None:
+        if blocked is None:
+            blocked = check_target(url, self._settings)
+        if blocked:
             return SendResult(Observed(None, blocked), now, 0)
         headers: dict[str, Any] = webhook_headers(secrets, msg_id, int(now.timestamp()), body)
         headers["content-type"] = "application/json"

@@ -1,0 +1,3 @@
+from bench.delivery.run import main
+
+raise SystemExit(main())
