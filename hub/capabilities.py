@@ -44,6 +44,7 @@ STARTUP: list[Callable[[Runtime], Awaitable[None]]] = []
 # and cron jobs, contributed by each capability.
 JOBS: list[Any] = []
 CRON_JOBS: list[Any] = []
+STARTUP += delivery_jobs.STARTUP
 JOBS += delivery_jobs.JOBS
 CRON_JOBS += delivery_jobs.CRON_JOBS
 

@@ -9,7 +9,7 @@ from arq.cron import cron
 from hub.delivery import ready
 from hub.delivery.autodisable import disable_failing
 from hub.delivery.runtime import engine_of
-from hub.delivery.sweeper import sweep_if_elected
+from hub.delivery.sweeper import start_gauges, sweep_if_elected
 from hub.runtime import Runtime
 
 
@@ -37,6 +37,7 @@ async def subscription_auto_disable(ctx: dict[str, Any]) -> int:
 
 TICK_SECONDS = 5
 
+STARTUP = [start_gauges]
 JOBS = [delivery_pump]
 CRON_JOBS = [
     # Not every second: a cron job always queued would keep ``hub worker --burst``

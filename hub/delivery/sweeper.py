@@ -8,6 +8,8 @@ elects it); also refreshes the backlog gauges.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -22,6 +24,8 @@ from hub.tenancy.models import Tenant
 if TYPE_CHECKING:
     from hub.delivery.breaker import Breaker
     from hub.runtime import Runtime
+
+log = logging.getLogger("hub.delivery")
 
 
 async def sweep(rt: Runtime, breaker: Breaker | None = None) -> int:
@@ -76,6 +80,25 @@ async def refresh_gauges(rt: Runtime, now: datetime, breaker: Breaker | None) ->
     if breaker is not None:
         for state, count in (await breaker.counts(now)).items():
             metrics.BREAKERS.labels(state).set(count)
+
+
+async def start_gauges(rt: Runtime) -> None:
+    """STARTUP hook: every process (API replicas too) keeps the backlog gauges fresh,
+    so whichever process is scraped reports the truth, not a zero."""
+    from hub.delivery.breaker import Breaker
+
+    breaker = Breaker(rt.redis, rt.keys)
+    interval = max(1, rt.settings.delivery_sweep_seconds)
+
+    async def refresh_forever() -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await refresh_gauges(rt, rt.clock.now(), breaker)
+            except Exception:
+                log.warning("could not refresh delivery gauges", exc_info=True)
+
+    rt.spawn(refresh_forever())
 
 
 async def sweep_if_elected(rt: Runtime, breaker: Breaker | None = None) -> bool:

@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import func, select
 
 from hub.config import Settings
-from hub.delivery.models import Delivery
+from hub.delivery.models import Delivery, DeliveryAttempt
 from hub.runtime import Runtime
 from tests.delivery.support import (
     Receiver,
@@ -25,6 +26,7 @@ from tests.delivery.support import (
     make_deliveries,
     make_subscription,
     make_tenant,
+    slow,
     start_worker,
 )
 from tests.support import databases
@@ -167,3 +169,45 @@ async def test_redis_wiped_mid_run_the_sweeper_recovers_everything(
 
     await wait_until(all_delivered, "the sweeper to recover every delivery")
     assert await check_never_after_a_recorded_2xx(rt, receiver, ids) == 0
+
+
+async def test_sigterm_finishes_what_is_on_the_wire_and_releases_the_rest(
+    rt: Runtime, settings: Settings, receivers, workers
+) -> None:
+    receiver = await receivers(slow(0.5))
+    sub = await make_subscription(rt, await make_tenant(rt), receiver.url, rate_per_second=500)
+    ids = await make_deliveries(rt, sub, 100)
+    env = {**worker_env(settings), "HUB_DELIVERY_CONCURRENCY": "4"}
+    worker = await start_worker(env)
+    workers.append(worker)
+
+    async def some_on_the_wire() -> bool:
+        return len(receiver.received) >= 6
+
+    await wait_until(some_on_the_wire, "requests to be on the wire")
+    worker.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(worker.wait(), 30) == 0
+
+    async with rt.db.session() as session:
+        rows = (
+            await session.execute(
+                select(Delivery.status, Delivery.lease_token).where(Delivery.id.in_(ids))
+            )
+        ).all()
+        tries = await session.scalar(
+            select(func.count())
+            .select_from(DeliveryAttempt)
+            .where(DeliveryAttempt.delivery_id.in_(ids))
+        )
+    assert all(token is None for _, token in rows)  # nothing left leased
+    statuses = Counter(status for status, _ in rows)
+    assert statuses["delivered"] == len(receiver.received) == tries  # every arrival recorded
+    assert statuses["delivered"] + statuses["pending"] == 100
+
+    workers.append(await start_worker(worker_env(settings)))
+
+    async def all_delivered() -> bool:
+        return await delivered_count(rt) == 100
+
+    await wait_until(all_delivered, "the next worker to deliver the rest")
+    assert max(receiver.counts().values()) == 1  # a graceful stop sends nothing twice
