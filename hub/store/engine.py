@@ -46,10 +46,16 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
+    # Up to 2 × pool_size connections, all of them kept once opened. With overflow
+    # (pool_size + max_overflow) every connection beyond pool_size was closed on return
+    # and a new one opened (TLS probe, startup, SQLAlchemy's first-connect queries,
+    # statements prepared again) as soon as more than pool_size requests ran at once:
+    # a third of a replay's CPU under load (docs/performance.md, "Actions"). Same
+    # ceiling per process; idle ones are still recycled after pool_recycle.
     return create_async_engine(
         url,
-        pool_size=pool_size,
-        max_overflow=pool_size,
+        pool_size=2 * pool_size,
+        max_overflow=0,
         pool_pre_ping=False,
         pool_recycle=1800,
     )
