@@ -27,7 +27,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -87,7 +87,10 @@ class DeliveryEngine:
         self.limiter = RateLimiter(rt.redis)
         self.breaker = Breaker(rt.redis, rt.keys, breaker_policy)
         self.batch_size = max(1, settings.delivery_batch_size)
-        self.max_inflight = 2 * max(1, settings.delivery_concurrency)
+        # Claimed rows wait for a connection slot while earlier ones are recorded.
+        self.max_inflight = 4 * max(1, settings.delivery_concurrency)
+        self._refill = max(1, min(self.batch_size, self.max_inflight // 4))
+        self._room = asyncio.Event()
         self.inflight = 0
         self.draining = False
         self._sem = asyncio.Semaphore(max(1, settings.delivery_concurrency))
@@ -151,10 +154,20 @@ class DeliveryEngine:
                     continue
             if not running:
                 break
-            done, running = await asyncio.wait(
-                running, timeout=RECHECK_SECONDS, return_when=asyncio.FIRST_COMPLETED
+            waiting: set[asyncio.Future[Any]] = set(running)
+            if self.max_inflight - self.inflight < self._refill:
+                # Full: come back as soon as enough sends finished, not when a whole
+                # lane's batch is recorded, so the pipeline never runs dry.
+                self._room.clear()
+                waiting.add(clock.create_task(self._room.wait()))
+            done, _ = await asyncio.wait(
+                waiting, timeout=RECHECK_SECONDS, return_when=asyncio.FIRST_COMPLETED
             )
-            attempts += self._collect(done)
+            for future in waiting - set(running):
+                future.cancel()
+            finished = {t for t in running if t in done}
+            running -= finished
+            attempts += self._collect(finished)
         await ready.schedule_next(rt, rt.clock.now())
         return attempts
 
@@ -366,6 +379,8 @@ class DeliveryEngine:
                     )
             finally:
                 self.inflight -= 1
+                if self.max_inflight - self.inflight >= self._refill:
+                    self._room.set()
 
         return list(await asyncio.gather(*(one(row, lane) for row, lane in batch)))
 
