@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 from prometheus_client import Counter, Gauge, Histogram
 
 ACTIONS = Counter(
@@ -46,3 +49,10 @@ UPSTREAM_CALLS = Counter(
     "Calls to tenants' upstream products by outcome",
     ["action", "outcome"],
 )
+
+
+@functools.cache
+def child(metric: Any, *labels: str) -> Any:
+    """``metric.labels(*labels)``, looked up once: ``.labels()`` locks and builds its key
+    on every call, several times an action. Bounded: catalog names and fixed outcomes."""
+    return metric.labels(*labels)

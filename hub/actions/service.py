@@ -23,7 +23,7 @@ import msgspec
 from hub.actions.executions import execution_row
 from hub.actions.handlers import ActionCall, ActionFailed, ActionRejected, handler_named
 from hub.actions.idempotency import fingerprint
-from hub.actions.metrics import ACTIONS, CONFLICTS, LATENCY, REPLAYS
+from hub.actions.metrics import ACTIONS, CONFLICTS, LATENCY, REPLAYS, child
 from hub.actions.records import Answer, Claim, InProgress, Owned, Replay, Reused
 from hub.actions.spec import ActionSpec
 from hub.actions.state import state_of
@@ -88,22 +88,22 @@ async def run_action(
         if isinstance(claim, Replay):
             state.answers.put(principal.integration_id, key, digest, claim)
     if isinstance(claim, Replay):
-        REPLAYS.labels(spec.name).inc()
-        ACTIONS.labels(spec.name, "replayed").inc()
+        child(REPLAYS, spec.name).inc()
+        child(ACTIONS, spec.name, "replayed").inc()
         if claim.execution_id is not None:
             state.replays.add(claim.execution_id)
         return ActionResponse(claim.status, claim.media_type, claim.body, {REPLAYED_HEADER: "true"})
     if isinstance(claim, InProgress):
-        CONFLICTS.labels(spec.name, "in_progress").inc()
-        ACTIONS.labels(spec.name, "in_progress").inc()
+        child(CONFLICTS, spec.name, "in_progress").inc()
+        child(ACTIONS, spec.name, "in_progress").inc()
         raise ProblemError(
             "IDEMPOTENCY_IN_PROGRESS",
             "a request with this Idempotency-Key is still running; retry shortly",
             headers={"Retry-After": str(claim.retry_after)},
         )
     if isinstance(claim, Reused):
-        CONFLICTS.labels(spec.name, "key_reused").inc()
-        ACTIONS.labels(spec.name, "key_reused").inc()
+        child(CONFLICTS, spec.name, "key_reused").inc()
+        child(ACTIONS, spec.name, "key_reused").inc()
         raise ProblemError(
             "IDEMPOTENCY_KEY_REUSED",
             "this Idempotency-Key was used with another action or body; "
@@ -146,14 +146,14 @@ async def _execute(
         )
         answer = _problem_answer(problem, correlation_id)
         await store(answer, None)
-        ACTIONS.labels(spec.name, "invalid").inc()
+        child(ACTIONS, spec.name, "invalid").inc()
         return ActionResponse(answer.status, answer.media_type, answer.body)
 
     try:
         limit_headers = await state.limiter.charge(principal)
     except ProblemError:
         await state.store.release(owned, None)
-        ACTIONS.labels(spec.name, "throttled").inc()
+        child(ACTIONS, spec.name, "throttled").inc()
         raise
 
     handler_name = spec.handler_for(principal.sandbox)
@@ -260,5 +260,5 @@ def _outputs(spec: ActionSpec, outputs: Any) -> Any:
 
 
 def _observe(spec: ActionSpec, handler: str, outcome: str, started: float) -> None:
-    ACTIONS.labels(spec.name, outcome).inc()
-    LATENCY.labels(spec.name, handler).observe(time.perf_counter() - started)
+    child(ACTIONS, spec.name, outcome).inc()
+    child(LATENCY, spec.name, handler).observe(time.perf_counter() - started)
