@@ -234,6 +234,17 @@ class Breaker:
 
     async def counts(self, now: datetime) -> dict[str, int]:
         """Subscriptions per state (for the gauge); closed ones are not counted."""
+        # A breaker whose state expired (its subscription went quiet or away)
+        # leaves its entry behind: drop those first.
+        members = await self._redis.zrange(self._keys.breakers_open, 0, -1)
+        if members:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for member in members:
+                    pipe.exists(self._keys.breaker(_text(member)))
+                alive = await pipe.execute()
+            stale = [m for m, ok in zip(members, alive, strict=True) if not ok]
+            if stale:
+                await self._redis.zrem(self._keys.breakers_open, *stale)
         total = await self._redis.zcard(self._keys.breakers_open)
         half_open = await self._redis.zcount(self._keys.breakers_open, "-inf", now.timestamp())
         return {"open": int(total) - int(half_open), "half_open": int(half_open)}

@@ -146,28 +146,35 @@ class DeliveryEngine:
         deadline = clock.time() + PUMP_SECONDS
         running: set[asyncio.Task[int]] = set()
         attempts = 0
-        while True:
-            if not self.draining and clock.time() < deadline:
-                started = await self._claim_round()
-                if started:
-                    running.update(started)
-                    continue
-            if not running:
-                break
-            waiting: set[asyncio.Future[Any]] = set(running)
-            if self.max_inflight - self.inflight < self._refill:
-                # Full: come back as soon as enough sends finished, not when a whole
-                # lane's batch is recorded, so the pipeline never runs dry.
-                self._room.clear()
-                waiting.add(clock.create_task(self._room.wait()))
-            done, _ = await asyncio.wait(
-                waiting, timeout=RECHECK_SECONDS, return_when=asyncio.FIRST_COMPLETED
-            )
-            for future in waiting - set(running):
-                future.cancel()
-            finished = {t for t in running if t in done}
-            running -= finished
-            attempts += self._collect(finished)
+        try:
+            while True:
+                if not self.draining and clock.time() < deadline:
+                    started = await self._claim_round()
+                    if started:
+                        running.update(started)
+                        continue
+                if not running:
+                    break
+                waiting: set[asyncio.Future[Any]] = set(running)
+                if self.max_inflight - self.inflight < self._refill:
+                    # Full: come back as soon as enough sends finished, not when a
+                    # whole lane's batch is recorded, so the pipeline never runs dry.
+                    self._room.clear()
+                    waiting.add(clock.create_task(self._room.wait()))
+                done, _ = await asyncio.wait(
+                    waiting, timeout=RECHECK_SECONDS, return_when=asyncio.FIRST_COMPLETED
+                )
+                for future in waiting - set(running):
+                    future.cancel()
+                finished = {t for t in running if t in done}
+                running -= finished
+                attempts += self._collect(finished)
+        finally:
+            # Even when claiming failed (say the database went away), what is on
+            # the wire is finished and recorded before the pump ends.
+            if running:
+                await asyncio.wait(running)
+                attempts += self._collect(running)
         await ready.schedule_next(rt, rt.clock.now())
         return attempts
 

@@ -131,3 +131,15 @@ async def test_one_probe_at_a_time_when_half_open(rt: Runtime, clock: FrozenCloc
     assert (await breaker.gate("sub_z", after))[0] == "probe"
     assert await breaker.record("sub_z", Tally.of([True]), after, probe=True) == "closed"
     assert (await breaker.gate("sub_z", after))[0] == "closed"
+
+
+async def test_the_gauge_forgets_breakers_whose_state_expired(
+    rt: Runtime, clock: FrozenClock
+) -> None:
+    breaker = Breaker(rt.redis, rt.keys)
+    now = clock.now()
+    await breaker.record("sub_gone", Tally.of([False] * 5), now, probe=False)
+    await breaker.record("sub_kept", Tally.of([False] * 5), now, probe=False)
+    assert await breaker.counts(now) == {"open": 2, "half_open": 0}
+    await rt.redis.delete(rt.keys.breaker("sub_gone"))  # as its TTL would
+    assert await breaker.counts(now + timedelta(seconds=31)) == {"open": 0, "half_open": 1}
