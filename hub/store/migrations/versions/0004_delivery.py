@@ -19,9 +19,7 @@ def upgrade() -> None:
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
         batch_op.add_column(sa.Column("lease_token", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("attempt_limit", sa.Integer(), nullable=True))
-        batch_op.add_column(
-            sa.Column("last_attempt_at", sa.DateTime(timezone=True), nullable=True)
-        )
+        batch_op.add_column(sa.Column("last_attempt_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index(
             "ix_deliveries_lane", ["subscription_id", "status", "next_attempt_at"], unique=False
         )
