@@ -57,6 +57,17 @@ _LEAD_REF: dict[str, Any] = {
     "contact_name": "João Silva",
 }
 
+# appointment.cancelled repeats the scheduled appointment it cancels.
+_APPOINTMENT: dict[str, Any] = {
+    "appointment_id": "apt_01jd8x7c2f6j0m4q8t2w6z0c4f",
+    "lead": _LEAD_REF,
+    "kind": "callback",
+    "channel": "phone",
+    "scheduled_for": "2025-11-28T18:00:00Z",
+    "contact_phone": "+5584999990101",
+    "notes": "Client prefers the afternoon.",
+}
+
 _WHATSAPP_SENT: dict[str, Any] = {
     "message_id": "msg_01jd8w2b6c0e4g8j2m6p0s4v8y",
     "lead": _LEAD_REF,
@@ -158,15 +169,7 @@ EVENT_TYPES: dict[str, EventType] = _types(
         title="Appointment scheduled",
         description="A callback or meeting with a lead was scheduled.",
         data_type=d.Appointment,
-        sample={
-            "appointment_id": "apt_01jd8x7c2f6j0m4q8t2w6z0c4f",
-            "lead": _LEAD_REF,
-            "kind": "callback",
-            "channel": "phone",
-            "scheduled_for": "2025-11-28T18:00:00Z",
-            "contact_phone": "+5584999990101",
-            "notes": "Client prefers the afternoon.",
-        },
+        sample=_APPOINTMENT,
     ),
     EventType(
         name="appointment.cancelled",
@@ -174,13 +177,7 @@ EVENT_TYPES: dict[str, EventType] = _types(
         description="A scheduled callback or meeting was cancelled.",
         data_type=d.AppointmentCancelled,
         sample={
-            "appointment_id": "apt_01jd8x7c2f6j0m4q8t2w6z0c4f",
-            "lead": _LEAD_REF,
-            "kind": "callback",
-            "channel": "phone",
-            "scheduled_for": "2025-11-28T18:00:00Z",
-            "contact_phone": "+5584999990101",
-            "notes": "Client prefers the afternoon.",
+            **_APPOINTMENT,
             "cancelled_at": "2025-11-28T11:20:00Z",
             "reason": "Lead asked to move it to next week",
         },
