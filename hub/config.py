@@ -33,16 +33,16 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     max_body_bytes: int = 1024 * 1024
     state_dir: str = str(DEV_STATE_DIR)
     log_level: str = "INFO"
-    # Issue 3: idempotency and upstream calls.
+    # Actions: idempotency and upstream calls.
     idempotency_lock_seconds: int = 60
     idempotency_ttl_seconds: int = 24 * 3600
     upstream_timeout_seconds: float = 10.0
     execution_retention_seconds: int = 30 * 24 * 3600
-    # Issue 4: events, hooks, retention.
+    # Events: hooks, retention.
     max_subscriptions_per_integration: int = 100
     event_retention_seconds: int = 7 * 24 * 3600
     delivery_body_retention_seconds: int = 14 * 24 * 3600
-    # Issue 5: delivery engine.
+    # Delivery engine.
     delivery_connect_timeout_seconds: float = 5.0
     delivery_timeout_seconds: float = 15.0
     delivery_concurrency: int = 64

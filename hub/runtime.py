@@ -1,13 +1,16 @@
-"""The process's long-lived parts, built once and handed to controllers and jobs.
+"""The infrastructure every capability stands on, built once per hub.
 
-Capabilities keep their own long-lived objects here (one attribute each) so a
-test can build two independent hubs in one process.
+Settings, clock, database, Redis and its key names, the vault and the hasher —
+nothing a capability owns: capabilities' services are built from a Runtime by the
+composition root (``hub/app.py``) and handed to whoever needs them. Nothing here is
+process-global, so two hubs with different settings live side by side in one process.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +27,7 @@ from hub.security.keyfile import dev_secret_keys
 from hub.security.store import load_hasher
 from hub.store.engine import Database
 from hub.store.migrate import ensure_migrated, upgrade
+from hub.store.seams import Stores, build_stores
 from hub.tenancy.usage import KeyUsageRecorder
 
 log = logging.getLogger("hub.runtime")
@@ -39,29 +43,29 @@ class Runtime:
     vault: Vault
     hasher: SecretHasher
     key_usage: KeyUsageRecorder
+    stores: Stores  # the hot store operations, for this backend (hub/store/seams.py)
     auth_failures: AuthFailureCounter = field(default_factory=AuthFailureCounter)
-    # Capability-owned singletons (compiled policies, HTTP clients, limiters...),
-    # created by each capability's ``attach(runtime)`` at start.
-    extras: dict[str, Any] = field(default_factory=dict)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
-    async def close(self) -> None:
-        for task in self._tasks:
+    async def stop_background(self) -> None:
+        """Cancel and await what ``spawn`` started (repeatable)."""
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
+        for task in tasks:
             try:
                 await task
             except (asyncio.CancelledError, Exception):
                 log.debug("background task ended", exc_info=True)
+
+    async def close(self) -> None:
+        await self.stop_background()
         await self.key_usage.flush(self.db)
-        for closer in list(self.extras.values()):
-            aclose = getattr(closer, "aclose", None)
-            if aclose is not None:
-                await aclose()
         await self.redis.aclose()
         await self.db.dispose()
 
-    def spawn(self, coro: Any) -> None:
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run ``coro`` until ``close`` cancels it (background upkeep)."""
         self._tasks.append(asyncio.get_running_loop().create_task(coro))
 
 
@@ -98,4 +102,5 @@ async def build_runtime(
         vault=vault,
         hasher=hasher,
         key_usage=KeyUsageRecorder(),
+        stores=build_stores(db),
     )

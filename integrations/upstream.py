@@ -26,7 +26,7 @@ import httpx
 import msgspec
 from sqlalchemy import select
 
-from hub.actions.handlers import ActionCall, ActionFailed, ActionRejected, register_handler
+from hub.actions.handlers import ActionCall, ActionFailed, ActionRejected
 from hub.actions.metrics import UPSTREAM_CALLS
 from hub.runtime import Runtime
 from hub.security import targets
@@ -37,8 +37,7 @@ from hub.web.errors import FieldError, ProblemError
 
 log = logging.getLogger("hub.integrations.upstream")
 
-NAME = "upstream"
-EXTRA = "upstream"
+NAME = "upstream"  # the handler name ActionSpecs give for live calls
 MAX_RESPONSE_BYTES = 1024 * 1024
 MAX_REASON_CHARS = 500
 MAX_FIELD_ERRORS = 50
@@ -264,12 +263,3 @@ class UpstreamHandler:
             else f"the upstream product failed: {_reason(payload, status)}"
         )
         raise ActionFailed("UPSTREAM_ERROR", detail, retry_after=_retry_after(headers))
-
-
-async def attach(rt: Runtime) -> None:
-    """STARTUP hook: one client per runtime (``Runtime.close`` closes it)."""
-    if EXTRA in rt.extras:
-        return
-    handler = UpstreamHandler()
-    rt.extras[EXTRA] = handler
-    register_handler(rt, NAME, handler)

@@ -15,11 +15,11 @@ import httpx
 import msgspec
 import pytest
 
+from hub.app import Hub, build_hub, create_app
 from hub.clock import FrozenClock
 from hub.config import Settings, load_settings
-from hub.runtime import Runtime, build_runtime
+from hub.runtime import Runtime
 from hub.security.encryption import generate_key
-from hub.web.app import create_app, start_runtime
 from tests.support.databases import drop_postgres_database, make_test_database, test_redis_url, wipe
 
 BOOTSTRAP_TOKEN = "test-bootstrap-admin-token-0123456789abcdef"
@@ -62,18 +62,24 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture
-async def rt(settings: Settings, clock: FrozenClock) -> AsyncIterator[Runtime]:
-    runtime = await build_runtime(settings, clock=clock)
-    await wipe(runtime.db)
-    await start_runtime(runtime)
-    yield runtime
-    await runtime.close()
+async def hub(settings: Settings, clock: FrozenClock) -> AsyncIterator[Hub]:
+    """A started hub on a wiped database, built as every process builds it."""
+    built = await build_hub(settings, clock=clock)
+    await wipe(built.rt.db)
+    await built.start()
+    yield built
+    await built.close()
 
 
 @pytest.fixture
-async def client(rt: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+def rt(hub: Hub) -> Runtime:
+    return hub.rt
+
+
+@pytest.fixture
+async def client(hub: Hub) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client on the app in this event loop (asyncpg connections are loop-bound)."""
-    app = create_app(rt.settings, runtime=rt)
+    app = create_app(hub.settings, hub=hub)
     transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
     async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as c:
         yield c

@@ -30,14 +30,13 @@ import msgspec
 from sqlalchemy import func, select
 
 from hub.admin.auth import CLI_ADMIN
+from hub.app import build_hub, create_app
 from hub.config import load_settings
 from hub.delivery.models import Delivery
 from hub.events.catalog import EVENT_TYPES
-from hub.runtime import build_runtime
 from hub.security.encryption import generate_key
 from hub.tenancy import service
 from hub.tenancy.schemas import IntegrationCreate, IntegrationPatch, TenantCreate
-from hub.web.app import create_app, start_runtime
 from tests.support.databases import create_postgres_database, drop_postgres_database
 
 TARGET_RATE = 2_000
@@ -70,9 +69,10 @@ async def run(batches: int, concurrency: int) -> None:
             "HUB_LOG_LEVEL": "WARNING",
         }
     )
-    rt = await build_runtime(settings, migrate=True, pool_size=concurrency + 2)
+    built = await build_hub(settings, migrate=True, pool_size=concurrency + 2)
+    rt = built.rt
     try:
-        await start_runtime(rt)
+        await built.start()
         tenant = await service.create_tenant(rt, CLI_ADMIN, TenantCreate(name="Bench"))
         source = await service.create_integration(
             rt,
@@ -80,7 +80,7 @@ async def run(batches: int, concurrency: int) -> None:
             tenant.id,
             IntegrationCreate(name="Lead engine", kind="source", scopes=["events:publish"]),
         )
-        app = create_app(settings, runtime=rt)
+        app = create_app(settings, hub=built)
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             for i in range(SUBSCRIPTIONS):
@@ -130,7 +130,7 @@ async def run(batches: int, concurrency: int) -> None:
         expected = (batches + concurrency) * BATCH * SUBSCRIPTIONS
         assert created == expected, (created, expected)
     finally:
-        await rt.close()
+        await built.close()
         await drop_postgres_database(base, url)
 
     events_per_s = batches * BATCH / elapsed

@@ -9,7 +9,6 @@ from hub.actions.handlers import (
     ActionFailed,
     ActionHandler,
     ActionRejected,
-    register_handler,
 )
 from hub.actions.spec import ActionSpec, Simulation
 
@@ -20,5 +19,4 @@ __all__ = [
     "ActionRejected",
     "ActionSpec",
     "Simulation",
-    "register_handler",
 ]

@@ -1,4 +1,4 @@
-"""The action catalog, and the catalog document (``GET /v1/catalog``, ``hub export``).
+"""The action catalog, and the catalog document (``GET /v1/catalog``; ``hub export``).
 
 The document lists actions and event types with their JSON Schemas and samples.
 Everything in it is derived from declarations (action specs, the event catalog),
@@ -18,12 +18,8 @@ from hub.actions.publish import PUBLISH_EVENT
 from hub.actions.spec import ActionSpec, struct_schema
 from hub.events.catalog import EVENT_TYPES, EventType
 from hub.tenancy.scopes import scope_allows
-from hub.web.errors import CODES, PROBLEM_CONTENT_TYPE
 
 ACTIONS: dict[str, ActionSpec] = {spec.name: spec for spec in (*LEAD_ENGINE_ACTIONS, PUBLISH_EVENT)}
-
-CATALOG_FORMAT = "hub-catalog"
-CATALOG_VERSION = 1
 
 
 class ActionEntry(msgspec.Struct):
@@ -100,56 +96,3 @@ def catalog_for(scopes: Iterable[str] | None = None) -> CatalogView:
         if granted is None or scope_allows(granted, f"triggers:{name}")
     ]
     return CatalogView(actions=actions, events=events)
-
-
-def export_document(platform: str) -> dict[str, Any]:
-    """The file ``hub export`` writes: the whole catalog plus the API's conventions.
-
-    Deterministic (no timestamps; the CLI sorts keys) so a committed copy can be
-    compared with a fresh export.
-    """
-    document: dict[str, Any] = msgspec.to_builtins(catalog_for(None))
-    document.update(
-        {
-            "format": CATALOG_FORMAT,
-            "version": CATALOG_VERSION,
-            "platform": platform,
-            "api": {
-                "auth": {
-                    "header": "Authorization",
-                    "scheme": "Bearer",
-                    "alternative_header": "X-API-Key",
-                    "key_pattern": "^hk_[0-9a-z]{16}_[0-9a-z]{52}$",
-                    "test": {"method": "GET", "path": "/v1/me"},
-                },
-                "actions": {
-                    "method": "POST",
-                    "path": "/v1/actions/{action}",
-                    "idempotency_header": "Idempotency-Key",
-                    "idempotency_key_max_length": 255,
-                    "replayed_header": "Idempotent-Replayed",
-                    "response_fields": ["execution_id", "action", "status", "outputs"],
-                },
-                "catalog": {"method": "GET", "path": "/v1/catalog"},
-                "executions": {"method": "GET", "path": "/v1/executions/{execution_id}"},
-                "errors": {
-                    "media_type": PROBLEM_CONTENT_TYPE,
-                    "codes": {code: status for code, (status, _) in CODES.items()},
-                    # Safe to repeat with the same Idempotency-Key.
-                    "retriable": sorted(
-                        {
-                            "IDEMPOTENCY_IN_PROGRESS",
-                            "RATE_LIMITED",
-                            "QUOTA_EXCEEDED",
-                            "UPSTREAM_ERROR",
-                            "UNAVAILABLE",
-                            "UPSTREAM_TIMEOUT",
-                            "INTERNAL",
-                        }
-                    ),
-                },
-                "deliveries": {"signatures": "standard-webhooks-v1"},
-            },
-        }
-    )
-    return document

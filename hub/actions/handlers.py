@@ -10,8 +10,8 @@ output type, or a mapping converted to it). It answers in one of three ways:
   configured or not allowed) — the Idempotency-Key is released so the client's
   retry runs again.
 
-Handlers are looked up by name in ``rt.extras[HANDLERS]``; capabilities and
-``integrations/`` register theirs at start-up.
+Handlers are looked up by name in ``ActionsState.handlers``, which the composition
+root fills: the actions capability's own (sandbox, publish) and ``integrations/``'.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 
 from hub.web.errors import FieldError
 
@@ -27,13 +27,10 @@ if TYPE_CHECKING:
     from hub.actions.spec import ActionSpec
     from hub.runtime import Runtime
 
-HANDLERS = "action_handlers"
-
 # Failure codes a handler may raise: answered as problems, never stored. The last
 # one is a tenant's configuration problem an admin can fix, so a retry may succeed.
-RETRIABLE_CODES = frozenset(
-    {"UPSTREAM_ERROR", "UPSTREAM_TIMEOUT", "UNAVAILABLE", "TARGET_NOT_ALLOWED"}
-)
+RetriableCode = Literal["UPSTREAM_ERROR", "UPSTREAM_TIMEOUT", "UNAVAILABLE", "TARGET_NOT_ALLOWED"]
+RETRIABLE_CODES: frozenset[str] = frozenset(get_args(RetriableCode))
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,11 +68,11 @@ class ActionRejected(Exception):
 class ActionFailed(Exception):
     """A retriable failure: the key is released, the client may retry with it."""
 
-    def __init__(self, code: str, detail: str, *, retry_after: int | None = None) -> None:
+    def __init__(self, code: RetriableCode, detail: str, *, retry_after: int | None = None) -> None:
         if code not in RETRIABLE_CODES:
             raise ValueError(f"{code} is not a retriable failure code")
         super().__init__(detail)
-        self.code = code
+        self.code: RetriableCode = code
         self.detail = detail
         self.retry_after = retry_after
 
@@ -84,12 +81,3 @@ class ActionHandler(Protocol):
     async def __call__(self, rt: Runtime, call: ActionCall) -> Any:
         """The outputs (``call.action.output_type`` or a mapping of its fields)."""
         ...
-
-
-def register_handler(rt: Runtime, name: str, handler: ActionHandler) -> None:
-    rt.extras.setdefault(HANDLERS, {})[name] = handler
-
-
-def handler_named(rt: Runtime, name: str) -> ActionHandler | None:
-    handlers: dict[str, ActionHandler] = rt.extras.get(HANDLERS, {})
-    return handlers.get(name)

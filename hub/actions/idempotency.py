@@ -13,7 +13,9 @@ from typing import Any
 
 import msgspec
 
+from hub.web.decoding import too_deep
 from hub.web.errors import ProblemError
+from hub.web.input_rules import MAX_DEPTH
 
 MAX_KEY_LENGTH = 255
 HEADER = "idempotency-key"
@@ -43,8 +45,18 @@ def _unquote_sf_string(raw: str) -> str | None:
     return "".join(out)
 
 
-def parse_idempotency_key(raw: str | None) -> str:
-    """The key from the header value; 400 ``IDEMPOTENCY_KEY_MISSING`` / ``_INVALID``."""
+def parse_idempotency_key(raw: str | list[str] | None) -> str:
+    """The key from the header's value (or every value it came with, a list);
+    400 ``IDEMPOTENCY_KEY_MISSING`` / ``_INVALID``."""
+    if isinstance(raw, list):
+        if len(raw) > 1:
+            # Which one the client meant is a guess, and a wrong guess replays another
+            # request's answer or runs the action twice.
+            raise ProblemError(
+                "IDEMPOTENCY_KEY_INVALID",
+                f"send one Idempotency-Key header, not {len(raw)}",
+            )
+        raw = raw[0] if raw else None
     if raw is None or not raw.strip():
         raise ProblemError(
             "IDEMPOTENCY_KEY_MISSING",
@@ -65,11 +77,17 @@ def parse_idempotency_key(raw: str | None) -> str:
     return value
 
 
-def _canonical(value: Any) -> Any:
+def _canonical(value: Any, depth: int = 0) -> Any:
+    # Recursive for speed (the hot path of every action), bounded so it never nears
+    # the interpreter's limit whatever the caller hands in.
     if isinstance(value, dict):
-        return {k: _canonical(v) for k, v in value.items()}
+        if depth >= MAX_DEPTH:
+            raise too_deep()
+        return {k: _canonical(v, depth + 1) for k, v in value.items()}
     if isinstance(value, list):
-        return [_canonical(v) for v in value]
+        if depth >= MAX_DEPTH:
+            raise too_deep()
+        return [_canonical(v, depth + 1) for v in value]
     if isinstance(value, float) and value.is_integer() and abs(value) <= _EXACT_INT_LIMIT:
         return int(value)
     return value

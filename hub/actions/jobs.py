@@ -10,7 +10,7 @@ from arq import cron
 from sqlalchemy import delete, select
 
 from hub.actions.models import Execution
-from hub.actions.state import state_of
+from hub.actions.state import idempotency_store
 from hub.runtime import Runtime
 
 log = logging.getLogger("hub.actions")
@@ -38,7 +38,7 @@ async def purge_executions(rt: Runtime) -> int:
 async def purge_actions(ctx: dict[str, Any]) -> dict[str, int]:
     """arq cron job (idempotent: deleting what is already gone is a no-op)."""
     rt: Runtime = ctx["rt"]
-    records = await state_of(rt).store.purge(rt.clock.now(), batch=_BATCH)
+    records = await idempotency_store(rt).purge(rt.clock.now(), batch=_BATCH)
     executions = await purge_executions(rt)
     if records or executions:
         log.info("purged", extra={"idempotency_records": records, "executions": executions})

@@ -6,7 +6,7 @@ publishes once; a sandbox integration publishes sandbox events.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import msgspec
 from msgspec import Meta
@@ -16,14 +16,36 @@ from hub.actions.lead_engine.fields import AwareDateTime
 from hub.actions.sandbox import producer_id
 from hub.actions.spec import ActionSpec
 from hub.events import ingest
-from hub.events.catalog import EVENT_TYPES
+from hub.events.catalog import EVENT_TYPES, RESERVED_MESSAGE
 from hub.runtime import Runtime
 from hub.web.decoding import collect_errors
 from hub.web.errors import FieldError
+from hub.web.input_rules import timestamp_errors
+from hub.web.json_numbers import integral_floats_to_ints
+
+# The types a scenario may publish (hub-only ones are the hub's own notices).
+_PUBLISHABLE = {name: t for name, t in EVENT_TYPES.items() if not t.hub_only}
 
 
 class PublishEventInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """A catalog event to publish into the hub (delivered to the tenant's subscriptions)."""
+
+    # What the handler checks, as the document states it (hub.actions.routes): the type
+    # is a publishable catalog type and ``data`` is that type's data.
+    schema_rules: ClassVar[dict[str, Any]] = {
+        "oneOf": [
+            {
+                "properties": {
+                    "type": {"const": name},
+                    "data": {"$ref": f"#/components/schemas/{t.data_type.__name__}"},
+                }
+            }
+            for name, t in sorted(_PUBLISHABLE.items())
+        ]
+    }
+    schema_types: ClassVar[tuple[Any, ...]] = tuple(
+        t.data_type for _, t in sorted(_PUBLISHABLE.items())
+    )
 
     type: Annotated[
         str,
@@ -59,7 +81,7 @@ PUBLISH_EVENT = ActionSpec(
     input_type=PublishEventInput,
     output_type=PublishEventOutput,
     # The event catalog's own sample, so the example stays a valid lead.created event
-    # as the event schema evolves (the apps' live tests publish it; issue 6 edit).
+    # as the event schema evolves (the Zapier and Make apps' live tests publish it).
     sample_input={"type": "lead.created", "data": EVENT_TYPES["lead.created"].sample},
     sample_output={
         "event_id": "evt_01jd2w8b0d2f4h6k8m0p2r4t6v",
@@ -79,16 +101,25 @@ async def publish_handler(rt: Runtime, call: ActionCall) -> Any:
             "unknown event type",
             errors=[FieldError(path="$.type", message="not an event type of the catalog")],
         )
+    if event.hub_only:
+        raise ActionRejected(
+            "this event type is reserved for the hub",
+            errors=[FieldError(path="$.type", message=RESERVED_MESSAGE)],
+        )
+    data = integral_floats_to_ints(inputs.data, event.data_type)  # 1.0 is an integer
     try:
-        msgspec.convert(inputs.data, event.data_type)
+        typed = msgspec.convert(data, event.data_type)
     except msgspec.ValidationError:
         errors = [
             FieldError(path="$.data" + e.path.removeprefix("$"), message=e.message)
-            for e in collect_errors(inputs.data, event.data_type)
+            for e in collect_errors(data, event.data_type)
         ]
         raise ActionRejected(
             "the data does not match the event type's schema", errors=errors
         ) from None
+    out_of_range = timestamp_errors(typed, event.data_type, root="$.data")
+    if out_of_range:
+        raise ActionRejected("a timestamp is outside the accepted range", errors=out_of_range)
     event_id = await ingest.publish_internal(
         rt,
         tenant_id=call.tenant_id,

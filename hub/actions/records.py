@@ -8,8 +8,10 @@
   only succeeds while the row still has the attempt and state that were read, so
   a request whose lock expired can never overwrite its successor's answer.
 
-Every statement carries time from the caller (``rt.clock``), never ``now()`` in SQL,
-so tests move time with a ``FrozenClock``.
+The claim's first insert-or-read and storing the answer are the backend's hot
+statements (``hub/store/idempotency.py``: one statement each on Postgres); the rules
+here are the same on every database. Every statement carries time from the caller
+(``rt.clock``), never ``now()`` in SQL, so tests move time with a ``FrozenClock``.
 """
 
 from __future__ import annotations
@@ -19,19 +21,25 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from types import SimpleNamespace
-from typing import Any, cast
+from typing import cast
 
-from sqlalchemy import Table, and_, delete, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ColumnElement, Table, and_, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.actions import records_pg
 from hub.actions.metrics import LOST_CLAIMS
 from hub.actions.models import Execution, IdempotencyRecord
 from hub.ids import new_id, new_ulid
-from hub.store.driver import pg_driver
 from hub.store.engine import Database
+from hub.store.idempotency import (
+    Completion,
+    ExecutionRow,
+    IdempotencyRecords,
+    Inserted,
+    NewRecord,
+    RecordRow,
+    insert_record,
+    read_record,
+)
 
 log = logging.getLogger("hub.actions")
 
@@ -85,18 +93,53 @@ class Answer:
 
 
 class IdempotencyStore:
-    def __init__(self, db: Database, *, lock_seconds: int, ttl_seconds: int) -> None:
+    """The rules of a key over the records store (``hub/store/idempotency.py``).
+
+    ``records`` is the backend's implementation of the two hot statements
+    (``rt.stores.idempotency``, chosen once by ``build_stores``). The rest (judging a
+    row, take-over, release, purge) is the same SQLAlchemy Core on every database.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        lock_seconds: int,
+        ttl_seconds: int,
+        records: IdempotencyRecords,
+    ) -> None:
         self.db = db
         self.lock = timedelta(seconds=lock_seconds)
         self.ttl = timedelta(seconds=ttl_seconds)
-        self._insert: Any = sqlite.insert if db.is_sqlite else postgresql.insert
-        self._pg = not db.is_sqlite
+        self.records = records
 
     @asynccontextmanager
     async def _autocommit(self) -> AsyncIterator[AsyncConnection]:
         """One statement, one round trip: no BEGIN/COMMIT around a single write."""
         async with self.db.engine.connect() as conn:
             yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+
+    def _new_record(
+        self,
+        tenant_id: str,
+        integration_id: str,
+        key: str,
+        action: str,
+        fingerprint: str,
+        now: datetime,
+    ) -> NewRecord:
+        return NewRecord(
+            record_id=f"idem_{new_ulid()}",
+            tenant_id=tenant_id,
+            integration_id=integration_id,
+            key=key,
+            action=action,
+            fingerprint=fingerprint,
+            execution_id=new_id("execution"),
+            locked_until=now + self.lock,
+            created_at=now,
+            expires_at=now + self.ttl,
+        )
 
     async def claim(
         self,
@@ -108,52 +151,20 @@ class IdempotencyStore:
         fingerprint: str,
         now: datetime,
     ) -> Claim:
-        found = None
-        if self._pg:
-            record_id, execution_id = f"idem_{new_ulid()}", new_id("execution")
-            async with pg_driver(self.db) as driver:
-                found = await records_pg.claim_or_read(
-                    driver,
-                    record_id,
-                    tenant_id,
-                    integration_id,
-                    key,
-                    action,
-                    fingerprint,
-                    execution_id,
-                    now + self.lock,
-                    now,
-                    now + self.ttl,
-                )
-            if found is not None and found["inserted"]:
-                return Owned(record_id, 1, execution_id, True, now + self.ttl)
+        new = self._new_record(tenant_id, integration_id, key, action, fingerprint, now)
+        found = await self.records.claim_or_read(new)
+        if isinstance(found, Inserted):
+            return Owned(new.record_id, 1, new.execution_id, True, new.expires_at)
         async with self._autocommit() as conn:
             if found is not None:
-                verdict = await self._judge(conn, SimpleNamespace(**found), fingerprint, now)
+                verdict = await self._judge(conn, found, fingerprint, now)
                 if verdict is not None:
                     return verdict
             for _ in range(_CLAIM_ROUNDS):
-                owned = await self._try_insert(
-                    conn, tenant_id, integration_id, key, action, fingerprint, now
-                )
-                if owned is not None:
-                    return owned
-                row = (
-                    await conn.execute(
-                        select(
-                            RECORDS.c.id,
-                            RECORDS.c.fingerprint,
-                            RECORDS.c.state,
-                            RECORDS.c.attempt,
-                            RECORDS.c.locked_until,
-                            RECORDS.c.expires_at,
-                            RECORDS.c.execution_id,
-                            RECORDS.c.response_status,
-                            RECORDS.c.response_type,
-                            RECORDS.c.response_body,
-                        ).where(RECORDS.c.integration_id == integration_id, RECORDS.c.key == key)
-                    )
-                ).first()
+                new = self._new_record(tenant_id, integration_id, key, action, fingerprint, now)
+                if await insert_record(conn, new):
+                    return Owned(new.record_id, 1, new.execution_id, True, new.expires_at)
+                row = await read_record(conn, integration_id, key)
                 if row is None:
                     continue  # purged between our insert and our read: insert again
                 verdict = await self._judge(conn, row, fingerprint, now)
@@ -162,7 +173,7 @@ class IdempotencyStore:
         return InProgress(retry_after=IN_PROGRESS_RETRY_AFTER)
 
     async def _judge(
-        self, conn: AsyncConnection, row: Any, fingerprint: str, now: datetime
+        self, conn: AsyncConnection, row: RecordRow, fingerprint: str, now: datetime
     ) -> Claim | None:
         """What an existing record means for this request; None: it changed, look again."""
         if row.expires_at <= now:
@@ -178,10 +189,11 @@ class IdempotencyStore:
         if row.fingerprint != fingerprint:
             return Reused()
         if row.state == "completed":
+            # A completed record always holds its answer (``complete`` writes all three).
             return Replay(
-                status=row.response_status,
-                media_type=row.response_type,
-                body=bytes(row.response_body),
+                status=cast(int, row.response_status),
+                media_type=cast(str, row.response_type),
+                body=bytes(cast(bytes, row.response_body)),
                 execution_id=row.execution_id,
                 expires_at=row.expires_at,
             )
@@ -207,86 +219,29 @@ class IdempotencyStore:
             return Owned(row.id, row.attempt + 1, execution_id, False, row.expires_at)
         return None
 
-    async def _try_insert(
-        self,
-        conn: AsyncConnection,
-        tenant_id: str,
-        integration_id: str,
-        key: str,
-        action: str,
-        fingerprint: str,
-        now: datetime,
-    ) -> Owned | None:
-        record_id = f"idem_{new_ulid()}"
-        execution_id = new_id("execution")
-        stmt = (
-            self._insert(RECORDS)
-            .values(
-                id=record_id,
-                tenant_id=tenant_id,
-                integration_id=integration_id,
-                key=key,
-                action=action,
-                fingerprint=fingerprint,
-                state="running",
-                attempt=1,
-                execution_id=execution_id,
-                locked_until=now + self.lock,
-                created_at=now,
-                expires_at=now + self.ttl,
-            )
-            .on_conflict_do_nothing(index_elements=["integration_id", "key"])
-            .returning(RECORDS.c.id)
-        )
-        inserted = (await conn.execute(stmt)).first()
-        if inserted is None:
-            return None
-        return Owned(record_id, 1, execution_id, True, now + self.ttl)
-
-    def _mine(self, owned: Owned) -> Any:
+    def _mine(self, owned: Owned) -> ColumnElement[bool]:
         return and_(
             RECORDS.c.id == owned.record_id,
             RECORDS.c.attempt == owned.attempt,
             RECORDS.c.state == "running",
         )
 
-    async def complete(
-        self, owned: Owned, answer: Answer, execution: dict[str, Any] | None
-    ) -> bool:
+    async def complete(self, owned: Owned, answer: Answer, execution: ExecutionRow | None) -> bool:
         """Store the answer (and record the execution); False if the lock was lost."""
-        if self._pg:
-            async with pg_driver(self.db) as driver:
-                kept = await records_pg.complete(
-                    driver,
-                    (
-                        answer.status,
-                        answer.media_type,
-                        answer.body,
-                        owned.execution_id if execution else None,
-                        owned.record_id,
-                        owned.attempt,
-                    ),
-                    execution,
-                )
-            return self._kept(owned, kept)
-        async with self.db.engine.begin() as conn:
-            result = await conn.execute(
-                update(RECORDS)
-                .where(self._mine(owned))
-                .values(
-                    state="completed",
-                    locked_until=None,
-                    response_status=answer.status,
-                    response_type=answer.media_type,
-                    response_body=answer.body,
-                    execution_id=owned.execution_id if execution is not None else None,
-                )
-            )
-            if execution is not None:
-                await conn.execute(insert(EXECUTIONS).values(**execution))
-        return self._kept(owned, result.rowcount)
+        kept = await self.records.complete(
+            Completion(
+                record_id=owned.record_id,
+                attempt=owned.attempt,
+                status=answer.status,
+                media_type=answer.media_type,
+                body=answer.body,
+                execution_id=owned.execution_id if execution is not None else None,
+            ),
+            execution,
+        )
+        return self._kept(owned, kept)
 
-    async def release(self, owned: Owned, execution: dict[str, Any] | None) -> bool:
+    async def release(self, owned: Owned, execution: ExecutionRow | None) -> bool:
         """Free the key for a retry (and record the failed execution, if one ran)."""
         async with self.db.engine.begin() as conn:
             if owned.fresh and execution is None:

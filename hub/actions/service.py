@@ -21,16 +21,18 @@ from typing import Any
 import msgspec
 
 from hub.actions.executions import execution_row
-from hub.actions.handlers import ActionCall, ActionFailed, ActionRejected, handler_named
+from hub.actions.handlers import ActionCall, ActionFailed, ActionRejected
 from hub.actions.idempotency import fingerprint
 from hub.actions.metrics import ACTIONS, CONFLICTS, LATENCY, REPLAYS, child
 from hub.actions.records import Answer, Claim, InProgress, Owned, Replay, Reused
 from hub.actions.spec import ActionSpec
-from hub.actions.state import state_of
+from hub.actions.state import ActionsState
 from hub.runtime import Runtime
 from hub.tenancy.auth import IntegrationPrincipal
 from hub.web.decoding import collect_errors
 from hub.web.errors import PROBLEM_CONTENT_TYPE, FieldError, ProblemError
+from hub.web.input_rules import timestamp_errors
+from hub.web.json_numbers import integral_floats_to_ints
 
 log = logging.getLogger("hub.actions")
 
@@ -62,6 +64,7 @@ def _problem_answer(problem: ProblemError, correlation_id: str) -> Answer:
 
 async def run_action(
     rt: Runtime,
+    state: ActionsState,
     principal: IntegrationPrincipal,
     spec: ActionSpec,
     key: str,
@@ -69,7 +72,6 @@ async def run_action(
     correlation_id: str,
 ) -> ActionResponse:
     """``body`` is the decoded JSON (any shape): it is fingerprinted before validation."""
-    state = state_of(rt)
     digest = fingerprint(spec.name, body)
     now = rt.clock.now()
     claim: Claim
@@ -109,11 +111,12 @@ async def run_action(
             "this Idempotency-Key was used with another action or body; "
             "use a new key for a new request",
         )
-    return await _execute(rt, principal, spec, key, digest, body, correlation_id, claim)
+    return await _execute(rt, state, principal, spec, key, digest, body, correlation_id, claim)
 
 
 async def _execute(
     rt: Runtime,
+    state: ActionsState,
     principal: IntegrationPrincipal,
     spec: ActionSpec,
     key: str,
@@ -122,7 +125,6 @@ async def _execute(
     correlation_id: str,
     owned: Owned,
 ) -> ActionResponse:
-    state = state_of(rt)
 
     async def store(answer: Answer, execution: dict[str, Any] | None) -> None:
         if await state.store.complete(owned, answer, execution):
@@ -136,11 +138,14 @@ async def _execute(
             state.answers.put(principal.integration_id, key, digest, replay)
 
     try:
-        inputs = msgspec.convert(body, spec.input_type)
+        inputs = _inputs(body, spec.input_type)
+        errors = timestamp_errors(inputs, spec.input_type)
     except msgspec.ValidationError:
+        body = integral_floats_to_ints(body, spec.input_type)
         errors = collect_errors(body, spec.input_type) or [
             FieldError(path="$", message="invalid body")
         ]
+    if errors:
         problem = ProblemError(
             "VALIDATION_FAILED", "the body does not match the action's input schema", errors=errors
         )
@@ -157,7 +162,7 @@ async def _execute(
         raise
 
     handler_name = spec.handler_for(principal.sandbox)
-    handler = handler_named(rt, handler_name)
+    handler = state.handlers.get(handler_name)
     started_at = rt.clock.now()
     started = time.perf_counter()
     call = ActionCall(
@@ -246,6 +251,14 @@ async def _execute(
     await store(answer, execution("succeeded", 200, None))
     _observe(spec, handler_name, "succeeded", started)
     return ActionResponse(answer.status, answer.media_type, answer.body, limit_headers)
+
+
+def _inputs(body: Any, input_type: Any) -> Any:
+    try:
+        return msgspec.convert(body, input_type)
+    except msgspec.ValidationError:
+        # JSON Schema's integers include 1.0 (the document says "integer").
+        return msgspec.convert(integral_floats_to_ints(body, input_type), input_type)
 
 
 def _outputs(spec: ActionSpec, outputs: Any) -> Any:

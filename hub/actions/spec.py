@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -53,6 +53,20 @@ class ActionSpec:
     @functools.cached_property
     def output_schema(self) -> dict[str, Any]:
         return struct_schema(self.output_type)
+
+    @functools.cached_property
+    def result_type(self) -> type[msgspec.Struct]:
+        """The 200 answer's shape (``ActionResult`` with this action's outputs)."""
+        name = "".join(part.title() for part in self.name.split("_")) + "Result"
+        return msgspec.defstruct(
+            name,
+            [
+                ("execution_id", str),
+                ("action", Literal[self.name]),
+                ("status", Literal["succeeded"]),
+                ("outputs", self.output_type),
+            ],
+        )
 
 
 @functools.lru_cache(maxsize=256)

@@ -1,64 +1,57 @@
-"""The actions capability's per-runtime parts, created once at start-up (``attach``)."""
+"""The actions capability's services, built once per hub by the composition root."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from hub.actions.answers import AnswerCache
 from hub.actions.executions import ReplayCounter
-from hub.actions.handlers import register_handler
+from hub.actions.handlers import ActionHandler
 from hub.actions.limits import ActionLimiter
 from hub.actions.publish import publish_handler
 from hub.actions.records import IdempotencyStore
 from hub.actions.sandbox import sandbox_handler
 from hub.runtime import Runtime
 
-STATE = "actions"
-READINESS = "readiness_probes"
-
 # The window has a floor: a key must outlive every client's retry schedule.
 MIN_TTL_SECONDS = 3600
 
+# Handlers the actions capability brings itself; the composition root adds the
+# integrations' (``upstream``) beside them.
+BUILT_IN_HANDLERS: Mapping[str, ActionHandler] = {
+    "sandbox": sandbox_handler,
+    "publish": publish_handler,
+}
 
-@dataclass
+
+@dataclass(frozen=True)
 class ActionsState:
     store: IdempotencyStore
     limiter: ActionLimiter
     replays: ReplayCounter
     answers: AnswerCache
+    handlers: Mapping[str, ActionHandler]  # by the name an ActionSpec's handler_for gives
+
+    async def aclose(self) -> None:
+        await self.replays.aclose()  # the replay counts not yet flushed
 
 
-def attach(rt: Runtime) -> ActionsState:
-    """Create the parts once per runtime; later calls answer the same ones."""
-    existing: ActionsState | None = rt.extras.get(STATE)
-    if existing is not None:
-        return existing
-    settings = rt.settings
-    state = ActionsState(
-        store=IdempotencyStore(
-            rt.db,
-            lock_seconds=settings.idempotency_lock_seconds,
-            ttl_seconds=max(MIN_TTL_SECONDS, settings.idempotency_ttl_seconds),
-        ),
+def idempotency_store(rt: Runtime) -> IdempotencyStore:
+    """The records of ``rt``'s database, with the lock and window its settings give."""
+    return IdempotencyStore(
+        rt.db,
+        lock_seconds=rt.settings.idempotency_lock_seconds,
+        ttl_seconds=max(MIN_TTL_SECONDS, rt.settings.idempotency_ttl_seconds),
+        records=rt.stores.idempotency,
+    )
+
+
+def build_actions(rt: Runtime, handlers: Mapping[str, ActionHandler]) -> ActionsState:
+    return ActionsState(
+        store=idempotency_store(rt),
         limiter=ActionLimiter(rt.redis, rt.keys, rt.clock),
         replays=ReplayCounter(rt.db),
         answers=AnswerCache(),
+        handlers={**BUILT_IN_HANDLERS, **handlers},
     )
-    rt.extras[STATE] = state
-    # Runtime.close awaits ``aclose`` of every extra: the replay counts get flushed.
-    rt.extras["action_replays"] = state.replays
-    rt.extras.setdefault(READINESS, {})["action_rate_limits"] = state.limiter.readiness
-    register_handler(rt, "sandbox", sandbox_handler)
-    register_handler(rt, "publish", publish_handler)
-    return state
-
-
-def state_of(rt: Runtime) -> ActionsState:
-    state: ActionsState | None = rt.extras.get(STATE)
-    return state if state is not None else attach(rt)
-
-
-async def start_actions(rt: Runtime) -> None:
-    """STARTUP hook: build the parts and flush replay counts in the background."""
-    state = attach(rt)
-    rt.spawn(state.replays.flush_forever())

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
-
 from litestar import get, patch, post
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery
 
 from hub.admin.schemas import Page, TokenCreate, TokenCreated, TokenView
 from hub.admin.tokens import create_token, list_tokens, revoke_token
 from hub.audit.schemas import AuditFilters, AuditView
-from hub.audit.service import MAX_PAGE, list_entries
+from hub.audit.service import list_entries
 from hub.tenancy import service
 from hub.tenancy.schemas import (
     IntegrationCreate,
@@ -26,14 +23,19 @@ from hub.tenancy.schemas import (
     TenantPatch,
     TenantView,
 )
+from hub.web.query import PageLimit, QueryTime, time_range
 from hub.web.requests import AnyRequest, admin_of, body_of, optional_body_of, runtime_of
 
 TAGS = ["admin"]
-PageLimit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE, description="items per page")]
 
 
 @post("/tenants", status_code=201, tags=TAGS, opt={"body": TenantCreate})
 async def create_tenant(request: AnyRequest) -> TenantView:
+    """Create a tenant.
+
+    Platform admins only. The tenant starts active, with the default limits unless
+    given.
+    """
     admin = await admin_of(request)
     body = await body_of(request, TenantCreate)
     return await service.create_tenant(runtime_of(request), admin, body)
@@ -45,6 +47,11 @@ async def list_tenants(
     cursor: FromQuery[str | None] = None,
     limit: PageLimit = 100,
 ) -> Page[TenantView]:
+    """List tenants.
+
+    Platform admins see every tenant, a tenant admin token only its own; paged by
+    `next_cursor`.
+    """
     admin = await admin_of(request)
     items = await service.list_tenants(runtime_of(request), admin, after=cursor, limit=limit)
     return Page(items=items, next_cursor=items[-1].id if len(items) == limit else None)
@@ -52,12 +59,26 @@ async def list_tenants(
 
 @get("/tenants/{tenant_id:str}", tags=TAGS)
 async def get_tenant(request: AnyRequest, tenant_id: FromPath[str]) -> TenantView:
+    """Get a tenant.
+
+    Another tenant's id is 404 for a tenant admin token.
+    """
     admin = await admin_of(request)
     return await service.get_tenant(runtime_of(request), admin, tenant_id)
 
 
-@patch("/tenants/{tenant_id:str}", tags=TAGS, opt={"body": TenantPatch})
-async def patch_tenant(request: AnyRequest, tenant_id: FromPath[str]) -> TenantView:
+@patch(
+    "/tenants/{tenant_id:str}",
+    tags=TAGS,
+    opt={"body": TenantPatch, "errors": ("TARGET_NOT_ALLOWED",)},
+)
+async def update_tenant(request: AnyRequest, tenant_id: FromPath[str]) -> TenantView:
+    """Update a tenant.
+
+    Name, status (active/disabled), limits and the product's upstream URL and
+    credentials; fields left out keep their value. The upstream URL passes the SSRF
+    guard (422 `TARGET_NOT_ALLOWED`).
+    """
     admin = await admin_of(request)
     body = await body_of(request, TenantPatch)
     return await service.patch_tenant(runtime_of(request), admin, tenant_id, body)
@@ -70,6 +91,11 @@ async def patch_tenant(request: AnyRequest, tenant_id: FromPath[str]) -> TenantV
     opt={"body": IntegrationCreate},
 )
 async def create_integration(request: AnyRequest, tenant_id: FromPath[str]) -> IntegrationCreated:
+    """Create an integration of a tenant.
+
+    An integration is one caller (a Zapier or Make connection, a partner, a source)
+    with its scopes and mode; the answer shows its first API key once.
+    """
     admin = await admin_of(request)
     body = await body_of(request, IntegrationCreate)
     return await service.create_integration(runtime_of(request), admin, tenant_id, body)
@@ -77,18 +103,31 @@ async def create_integration(request: AnyRequest, tenant_id: FromPath[str]) -> I
 
 @get("/tenants/{tenant_id:str}/integrations", tags=TAGS)
 async def list_integrations(request: AnyRequest, tenant_id: FromPath[str]) -> Page[IntegrationView]:
+    """List a tenant's integrations.
+
+    Keys are never shown, only their ids and state.
+    """
     admin = await admin_of(request)
     return Page(items=await service.list_integrations(runtime_of(request), admin, tenant_id))
 
 
 @get("/integrations/{integration_id:str}", tags=TAGS)
 async def get_integration(request: AnyRequest, integration_id: FromPath[str]) -> IntegrationView:
+    """Get an integration.
+
+    Its scopes, mode, status, limits and keys (ids, state, expiry; never secrets).
+    """
     admin = await admin_of(request)
     return await service.get_integration(runtime_of(request), admin, integration_id)
 
 
 @patch("/integrations/{integration_id:str}", tags=TAGS, opt={"body": IntegrationPatch})
-async def patch_integration(request: AnyRequest, integration_id: FromPath[str]) -> IntegrationView:
+async def update_integration(request: AnyRequest, integration_id: FromPath[str]) -> IntegrationView:
+    """Update an integration.
+
+    Name, status, scopes, limits and policy overrides; fields left out keep their
+    value.
+    """
     admin = await admin_of(request)
     body = await body_of(request, IntegrationPatch)
     return await service.patch_integration(runtime_of(request), admin, integration_id, body)
@@ -98,9 +137,16 @@ async def patch_integration(request: AnyRequest, integration_id: FromPath[str]) 
     "/integrations/{integration_id:str}/keys/rotate",
     status_code=201,
     tags=TAGS,
-    opt={"body": RotateRequest},
+    opt={"body": RotateRequest, "body_optional": True},
 )
-async def rotate_key(request: AnyRequest, integration_id: FromPath[str]) -> RotateResult:
+async def rotate_integration_key(
+    request: AnyRequest, integration_id: FromPath[str]
+) -> RotateResult:
+    """Rotate an integration's API key.
+
+    A new key is created and shown once; the previous keys keep working for
+    `grace_seconds` (default one day), then expire.
+    """
     admin = await admin_of(request)
     body = await optional_body_of(request, RotateRequest)
     return await service.rotate_key(runtime_of(request), admin, integration_id, body)
@@ -110,16 +156,28 @@ async def rotate_key(request: AnyRequest, integration_id: FromPath[str]) -> Rota
     "/integrations/{integration_id:str}/keys/revoke",
     status_code=200,
     tags=TAGS,
-    opt={"body": RevokeRequest},
+    opt={"body": RevokeRequest, "body_optional": True},
 )
-async def revoke_keys(request: AnyRequest, integration_id: FromPath[str]) -> RevokeResult:
+async def revoke_integration_keys(
+    request: AnyRequest, integration_id: FromPath[str]
+) -> RevokeResult:
+    """Revoke API keys of an integration.
+
+    One key by `key_id`, or every key of the integration; a revoked key answers 401
+    `KEY_REVOKED` at once.
+    """
     admin = await admin_of(request)
     body = await optional_body_of(request, RevokeRequest)
     return await service.revoke_keys(runtime_of(request), admin, integration_id, body)
 
 
-@post("/tokens", status_code=201, tags=TAGS, opt={"body": TokenCreate})
+@post("/tokens", status_code=201, tags=TAGS, opt={"body": TokenCreate, "errors": ("NOT_FOUND",)})
 async def create_admin_token(request: AnyRequest) -> TokenCreated:
+    """Create an admin token.
+
+    Platform admins only; a token with `tenant_id` is a tenant admin token that sees
+    and changes only that tenant. Shown once.
+    """
     admin = await admin_of(request)
     body = await body_of(request, TokenCreate)
     token, token_id = await create_token(
@@ -130,36 +188,51 @@ async def create_admin_token(request: AnyRequest) -> TokenCreated:
 
 @get("/tokens", tags=TAGS)
 async def list_admin_tokens(request: AnyRequest) -> Page[TokenView]:
+    """List admin tokens.
+
+    Ids, names, scope and state; never the tokens.
+    """
     admin = await admin_of(request)
     return Page(items=await list_tokens(runtime_of(request), admin))
 
 
 @post("/tokens/{token_id:str}/revoke", status_code=200, tags=TAGS)
 async def revoke_admin_token(request: AnyRequest, token_id: FromPath[str]) -> TokenView:
+    """Revoke an admin token.
+
+    Effective at once; repeatable.
+    """
     admin = await admin_of(request)
     return await revoke_token(runtime_of(request), admin, token_id)
 
 
 @get("/audit", tags=TAGS)
-async def list_audit(
+async def list_audit_entries(
     request: AnyRequest,
     tenant_id: FromQuery[str | None] = None,
     integration_id: FromQuery[str | None] = None,
     correlation_id: FromQuery[str | None] = None,
     action: FromQuery[str | None] = None,
-    since: FromQuery[datetime | None] = None,
-    until: FromQuery[datetime | None] = None,
+    since: QueryTime = None,
+    until: QueryTime = None,
     cursor: FromQuery[str | None] = None,
     limit: PageLimit = 100,
 ) -> Page[AuditView]:
+    """List audit entries.
+
+    Every change made through the admin API and every authentication failure, newest
+    first, filtered by tenant, integration, correlation id, action and time; paged
+    by `next_cursor`.
+    """
     admin = await admin_of(request)
+    since_at, until_at = time_range(since, until)
     filters = AuditFilters(
         tenant_id=tenant_id,
         integration_id=integration_id,
         correlation_id=correlation_id,
         action=action,
-        since=since,
-        until=until,
+        since=since_at,
+        until=until_at,
         cursor=cursor,
         limit=limit,
     )
@@ -171,16 +244,16 @@ ADMIN_ROUTES = [
     create_tenant,
     list_tenants,
     get_tenant,
-    patch_tenant,
+    update_tenant,
     create_integration,
     list_integrations,
     get_integration,
-    patch_integration,
-    rotate_key,
-    revoke_keys,
+    update_integration,
+    rotate_integration_key,
+    revoke_integration_keys,
     create_admin_token,
     list_admin_tokens,
     revoke_admin_token,
-    list_audit,
+    list_audit_entries,
 ]
 INTEGRATION_ROUTES: list[object] = []

@@ -9,6 +9,7 @@ import msgspec
 from msgspec import Meta
 
 from hub.audit.schemas import AuditView
+from hub.web.patterns import VISIBLE
 
 __all__ = ["AuditView", "Page", "TokenCreate", "TokenCreated", "TokenView"]
 
@@ -21,7 +22,7 @@ class Page(msgspec.Struct, Generic[T]):
 
 
 class TokenCreate(msgspec.Struct, forbid_unknown_fields=True):
-    name: Annotated[str, Meta(min_length=1, max_length=200, pattern=r"\S")]
+    name: Annotated[str, Meta(min_length=1, max_length=200, pattern=VISIBLE)]
     # Omitted or null: a platform token (platform admins only).
     tenant_id: Annotated[str, Meta(max_length=40)] | None = None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from hub.admin.auth import AdminPrincipal
@@ -15,6 +15,7 @@ from hub.config import ConfigError
 from hub.ids import new_id, random_token
 from hub.runtime import Runtime
 from hub.security.bursts import note_auth_failure
+from hub.tenancy.models import Tenant
 from hub.web.errors import ProblemError
 from hub.web.metrics import AUTH_FAILURES
 
@@ -43,8 +44,6 @@ async def create_token(
         actor.require_platform("create platform tokens")
     else:
         actor.require_tenant(tenant_id)
-    from hub.tenancy.models import Tenant
-
     token = TOKEN_PREFIX + random_token(52)
     token_id = new_id("admin_token")
     now = rt.clock.now()
@@ -145,6 +144,14 @@ async def ensure_bootstrap_token(rt: Runtime, token: str) -> None:
         log.info("bootstrap admin token created by another process")
 
 
+# One indexed read also for a tenant token: its tenant's status comes in the same row.
+_TOKEN = (
+    select(AdminToken.id, AdminToken.tenant_id, Tenant.status.label("tenant_status"))
+    .outerjoin(Tenant, Tenant.id == AdminToken.tenant_id)
+    .where(AdminToken.token_hash == bindparam("digest"), AdminToken.revoked_at.is_(None))
+)
+
+
 async def authenticate_admin(rt: Runtime, credential: str | None, source: str) -> AdminPrincipal:
     if not credential or len(credential) > MAX_TOKEN_LENGTH or not credential.isascii():
         AUTH_FAILURES.labels("admin", "UNAUTHENTICATED").inc()
@@ -156,11 +163,7 @@ async def authenticate_admin(rt: Runtime, credential: str | None, source: str) -
         )
     digest = rt.hasher.hash(credential)
     async with rt.db.session() as session:
-        token = await session.scalar(
-            select(AdminToken).where(
-                AdminToken.token_hash == digest, AdminToken.revoked_at.is_(None)
-            )
-        )
+        token = (await session.execute(_TOKEN, {"digest": digest})).first()
     if token is None:
         AUTH_FAILURES.labels("admin", "UNAUTHENTICATED").inc()
         await note_auth_failure(rt, "admin", source)
@@ -168,5 +171,12 @@ async def authenticate_admin(rt: Runtime, credential: str | None, source: str) -
             "UNAUTHENTICATED",
             "the admin token is not valid",
             headers={"WWW-Authenticate": 'Bearer realm="hub-admin"'},
+        )
+    # Like the keys of a disabled tenant's integrations: a valid credential of a
+    # party that may not act now, so 403 on every call (reads too), not a failure.
+    if token.tenant_id is not None and token.tenant_status != "active":
+        raise ProblemError(
+            "TENANT_DISABLED",
+            "this admin token's tenant is disabled; a platform admin can enable it again",
         )
     return AdminPrincipal(actor=f"admin:{token.id}", tenant_id=token.tenant_id)

@@ -18,11 +18,11 @@ from hub.audit.schemas import AuditFilters, AuditView
 from hub.ids import new_id
 from hub.web.context import current_request_id
 from hub.web.errors import FieldError, ProblemError
+from hub.web.input_rules import TIMESTAMP_MESSAGE, in_range
+from hub.web.query import MAX_PAGE
 
 if TYPE_CHECKING:
     from hub.runtime import Runtime
-
-MAX_PAGE = 500
 
 
 def record(
@@ -91,13 +91,17 @@ def audit_query(
 
 
 def _check_aware(filters: AuditFilters) -> None:
-    errors = [
-        FieldError(path=f"$.{name}", message="give a UTC offset, e.g. 2025-01-31T12:00:00Z")
-        for name, value in (("since", filters.since), ("until", filters.until))
-        if value is not None and value.tzinfo is None
-    ]
+    errors: list[FieldError] = []
+    for name, value in (("since", filters.since), ("until", filters.until)):
+        if value is None:
+            continue
+        if value.tzinfo is None:
+            message = "give a UTC offset, e.g. 2025-01-31T12:00:00Z"
+            errors.append(FieldError(path=f"$.{name}", message=message))
+        elif not in_range(value):
+            errors.append(FieldError(path=f"$.{name}", message=TIMESTAMP_MESSAGE))
     if errors:
-        raise ProblemError("VALIDATION_FAILED", "a time without a UTC offset", errors=errors)
+        raise ProblemError("VALIDATION_FAILED", "a time filter is not usable", errors=errors)
 
 
 def view(entry: AuditEntry) -> AuditView:

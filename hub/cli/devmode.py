@@ -18,12 +18,12 @@ import uvicorn
 
 from hub.admin.auth import CLI_ADMIN
 from hub.admin.tokens import authenticate_admin, create_token
+from hub.app import build_hub, create_app
 from hub.config import Settings
-from hub.runtime import Runtime, build_runtime
+from hub.runtime import Runtime
 from hub.tenancy import service
 from hub.tenancy.auth import authenticate_key
 from hub.tenancy.schemas import IntegrationCreate, TenantCreate
-from hub.web.app import create_app, start_runtime
 from hub.web.errors import ProblemError
 from hub.worker.app import build_worker
 
@@ -105,16 +105,16 @@ def next_steps(creds: DevCredentials, base: str, state_dir: str) -> str:
 
 
 async def run_dev(settings: Settings, *, host: str, port: int) -> None:
-    rt = await build_runtime(settings, migrate=True)
+    hub = await build_hub(settings, migrate=True)
     try:
-        await start_runtime(rt)
-        creds = await ensure_demo(rt)
-        app = create_app(settings, runtime=rt)
+        await hub.start()
+        creds = await ensure_demo(hub.rt)
+        app = create_app(settings, hub=hub)
         config = uvicorn.Config(
             app, host=host, port=port, log_config=None, access_log=False, lifespan="on"
         )
         server = uvicorn.Server(config)
-        worker = build_worker(rt, handle_signals=False)  # uvicorn owns Ctrl-C
+        worker = build_worker(hub, handle_signals=False)  # uvicorn owns Ctrl-C
         worker_task = asyncio.create_task(worker.main(), name="hub-dev-worker")
         serve_task = asyncio.create_task(server.serve(), name="hub-dev-api")
         # uvicorn exposes no 'started' event to wait on.
@@ -133,4 +133,4 @@ async def run_dev(settings: Settings, *, host: str, port: int) -> None:
         await serve_task
         await worker.close()
     finally:
-        await rt.close()
+        await hub.close()

@@ -17,7 +17,7 @@ PLATFORMS = ("zapier", "make")
 
 
 def render(platform: str) -> str:
-    from hub.actions.catalog import export_document
+    from hub.export.catalog import export_document
 
     document = export_document(platform)
     return json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n"

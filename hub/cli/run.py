@@ -90,7 +90,7 @@ def _serve(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
     _check_migrated(settings.database_url)
     Granian(
-        "hub.web.server:app",
+        "hub.server:app",
         address=args.host,
         port=args.port,
         interface="asgi",  # type: ignore[arg-type]
@@ -101,18 +101,18 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from hub.runtime import build_runtime
-    from hub.web.app import start_runtime
-    from hub.worker.app import build_worker
+    from hub.app import build_hub
+    from hub.worker.app import build_worker, serve_worker_metrics
 
     settings = load_settings()
     configure_logging(settings.log_level)
+    serve_worker_metrics(settings.worker_metrics_port)
 
     async def run() -> None:
-        rt = await build_runtime(settings)
+        hub = await build_hub(settings)
         try:
-            await start_runtime(rt)
-            worker = build_worker(rt, burst=args.burst, max_jobs=args.max_jobs)
+            await hub.start()
+            worker = build_worker(hub, burst=args.burst, max_jobs=args.max_jobs)
             try:
                 # async_run (not main) gives arq's SIGTERM/SIGINT handler a task to cancel.
                 await worker.async_run()
@@ -121,7 +121,7 @@ def _worker(args: argparse.Namespace) -> int:
             finally:
                 await worker.close()
         finally:
-            await rt.close()
+            await hub.close()
 
     asyncio.run(run())
     return 0

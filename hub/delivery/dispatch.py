@@ -10,22 +10,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
-
 from hub.delivery import ready
-from hub.delivery.lanes import OPEN_STATUSES
-from hub.delivery.models import Delivery
-from hub.store.driver import pg_driver
 
 if TYPE_CHECKING:
     from hub.runtime import Runtime
 
 log = logging.getLogger("hub.delivery")
-
-LOOKUP_CHUNK = 1000
 
 
 async def enqueue_deliveries(rt: Runtime, delivery_ids: Sequence[str]) -> None:
@@ -37,7 +29,8 @@ async def enqueue_deliveries(rt: Runtime, delivery_ids: Sequence[str]) -> None:
     if not delivery_ids:
         return
     try:
-        await ready.mark_ready(rt, await _lanes_of(rt, list(delivery_ids)))
+        # The open ones' lanes (hub/store/lanes.py: one statement on Postgres).
+        await ready.mark_ready(rt, await rt.stores.lanes.first_due(delivery_ids))
         await ready.wake(rt)
     except Exception:
         # Deliberately broad: whatever Redis (or the database, or the network)
@@ -47,39 +40,6 @@ async def enqueue_deliveries(rt: Runtime, delivery_ids: Sequence[str]) -> None:
             extra={"count": len(delivery_ids)},
             exc_info=True,
         )
-
-
-# On the hand-off hot path (every ingest, every sandbox action) SQLAlchemy's
-# statement layer would cost more than the query: Postgres runs it on the driver.
-_LANES_PG = (
-    "SELECT subscription_id, min(next_attempt_at) FROM deliveries"
-    " WHERE id = ANY($1::varchar[]) AND status IN ('pending', 'retrying')"
-    " GROUP BY subscription_id"
-)
-
-
-async def _lanes_of(rt: Runtime, ids: list[str]) -> dict[str, datetime]:
-    """The subscriptions (lanes) of ``ids`` and when each is first due."""
-    lanes: dict[str, datetime] = {}
-    if not rt.db.is_sqlite:
-        async with pg_driver(rt.db) as conn:
-            for sub_id, when in await conn.fetch(_LANES_PG, ids):
-                lanes[sub_id] = when
-        return lanes
-    async with rt.db.session() as session:
-        for start in range(0, len(ids), LOOKUP_CHUNK):
-            rows = await session.execute(
-                select(Delivery.subscription_id, func.min(Delivery.next_attempt_at))
-                .where(
-                    Delivery.id.in_(ids[start : start + LOOKUP_CHUNK]),
-                    Delivery.status.in_(OPEN_STATUSES),
-                )
-                .group_by(Delivery.subscription_id)
-            )
-            for sub_id, when in rows:
-                if sub_id not in lanes or when < lanes[sub_id]:
-                    lanes[sub_id] = when
-    return lanes
 
 
 async def wake_subscriptions(rt: Runtime, subscription_ids: Sequence[str]) -> None:

@@ -97,7 +97,7 @@ class DeliveryEngine:
         self._pumps: set[asyncio.Task[int]] = set()
         self._lane_cache: dict[str, tuple[float, Lane]] = {}
         self._rng = rng
-        self._is_postgres = not rt.db.is_sqlite
+        self._claims = rt.stores.lane_claims  # the backend's claim (hub/store/lanes.py)
         self._timeout = settings.delivery_timeout_seconds
         self._lease = max(settings.delivery_lease_seconds, settings.delivery_timeout_seconds + 5)
 
@@ -280,14 +280,13 @@ class DeliveryEngine:
         async with self._autocommit() as conn:
             for plan in plans:
                 sub_id = plan.lane.subscription_id
-                rows = await lane_store.claim(
+                rows = await self._claims.claim(
                     conn,
                     sub_id,
                     now=now,
                     limit=plan.granted,
                     lease_until=lease_until,
                     token=token,
-                    is_postgres=self._is_postgres,
                 )
                 for row in rows:
                     row.probe = plan.probe

@@ -1,10 +1,8 @@
-"""Postgres side of a lane: what a subscription needs to send, and claiming its due rows.
+"""The database side of a lane: what a subscription needs to send, how much of it
+is due, and cancelling it.
 
-A claim is a conditional UPDATE that sets a lease (time + token) on rows that are
-pending or retrying, due, and not leased by a live worker. On Postgres the
-candidates are picked ``FOR UPDATE SKIP LOCKED`` so concurrent workers take
-different rows; the outer WHERE re-checks the lease so a row is never claimed
-twice. SQLite has one writer at a time, so the same statement is already safe.
+Claiming a lane's due rows is the backend's (``hub/store/lanes.py``, reached as
+``rt.stores.lane_claims``): on Postgres its candidates are row-locked ``SKIP LOCKED``.
 """
 
 from __future__ import annotations
@@ -15,21 +13,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, bindparam, exists, func, or_, select, union_all, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy import Integer, String, bindparam, func, or_, select, union_all, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.delivery.models import Delivery
 from hub.delivery.outcomes import DEFAULT_SCHEDULE
 from hub.hooks.models import Subscription, SubscriptionSecret
 from hub.security.encryption import DecryptionError, Vault
-from hub.store.base import UTCDateTime
+from hub.store.lanes import IS_OPEN as _OPEN
+from hub.store.lanes import NOW as _NOW
+from hub.store.lanes import OPEN_STATUSES as OPEN_STATUSES
+from hub.store.lanes import UNLEASED as _LIVE
+from hub.store.lanes import ClaimedRow as ClaimedRow
+from hub.store.lanes import Executor as Executor
 from hub.tenancy.models import Tenant
-
-OPEN_STATUSES = ("pending", "retrying")
-
-# The claim path runs on an autocommit connection (one round trip per statement);
-# the cancel path inside a session's transaction. Both execute the same statements.
-Executor = AsyncConnection | AsyncSession
 
 
 @dataclass(slots=True)
@@ -45,21 +42,6 @@ class Lane:
     secrets: list[str]
     # ``sender.check_target`` of the URL ("" = fine), checked once per load.
     blocked: str = ""
-
-
-@dataclass(slots=True)
-class ClaimedRow:
-    id: str
-    subscription_id: str
-    tenant_id: str
-    integration_id: str
-    event_type: str
-    body: bytes | None
-    attempt_count: int
-    attempt_limit: int | None
-    replay_count: int
-    event_received_at: datetime
-    probe: bool = False
 
 
 async def load_lanes(
@@ -119,91 +101,6 @@ async def load_lanes(
             except DecryptionError:
                 continue  # an undecryptable secret cannot sign; the others still do
     return lanes
-
-
-# The claim path runs many times a second: its statements are built once, with
-# bound parameters, so SQLAlchemy's compiled cache serves them.
-_SUB = bindparam("sub", type_=String)
-_NOW = bindparam("now", type_=UTCDateTime())
-_OPEN = Delivery.status.in_(OPEN_STATUSES)
-_LIVE = or_(Delivery.lease_until.is_(None), Delivery.lease_until < _NOW)
-
-
-@functools.cache
-def _claim_statement(is_postgres: bool) -> Any:
-    candidates = (
-        select(Delivery.id)
-        .where(Delivery.subscription_id == _SUB, _OPEN, Delivery.next_attempt_at <= _NOW, _LIVE)
-        .order_by(Delivery.next_attempt_at)
-        .limit(bindparam("limit", type_=Integer))
-    )
-    if is_postgres:
-        candidates = candidates.with_for_update(skip_locked=True)
-    # A CTE, not ``IN (subquery)``: Postgres may run a semi-join's subquery more
-    # than once, and with SKIP LOCKED each run picks other rows (claiming more
-    # than ``limit``); a FOR UPDATE CTE is materialized exactly once.
-    due = candidates.cte("due")
-    return (
-        update(Delivery)
-        .where(
-            Delivery.id.in_(select(due.c.id)),
-            _OPEN,
-            _LIVE,
-            # The lane's cached view may be a moment old: only an active
-            # subscription's deliveries are ever claimed.
-            exists().where(Subscription.id == _SUB, Subscription.status == "active"),
-        )
-        .values(lease_until=bindparam("lease_until"), lease_token=bindparam("token"))
-        .returning(
-            Delivery.id,
-            Delivery.subscription_id,
-            Delivery.tenant_id,
-            Delivery.integration_id,
-            Delivery.event_type,
-            Delivery.body,
-            Delivery.attempt_count,
-            Delivery.attempt_limit,
-            Delivery.replay_count,
-            Delivery.event_received_at,
-        )
-    )
-
-
-async def claim(
-    db: Executor,
-    subscription_id: str,
-    *,
-    now: datetime,
-    limit: int,
-    lease_until: datetime,
-    token: str,
-    is_postgres: bool,
-) -> list[ClaimedRow]:
-    result = await db.execute(
-        _claim_statement(is_postgres),
-        {
-            "sub": subscription_id,
-            "now": now,
-            "limit": limit,
-            "lease_until": lease_until,
-            "token": token,
-        },
-    )
-    return [
-        ClaimedRow(
-            id=r[0],
-            subscription_id=r[1],
-            tenant_id=r[2],
-            integration_id=r[3],
-            event_type=r[4],
-            body=r[5],
-            attempt_count=r[6],
-            attempt_limit=r[7],
-            replay_count=r[8],
-            event_received_at=r[9],
-        )
-        for r in result
-    ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from litestar import get, patch, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
 from hub.admin.schemas import Page
@@ -16,26 +16,20 @@ from hub.delivery.schemas import (
     DeliveryDetail,
     DeliveryFilter,
     DeliveryView,
+    ReplayFilter,
     ReplayRequest,
+    ReplayRequestDoc,
     ReplayResult,
     Status,
     SubscriptionDeliveryPatch,
     SubscriptionDeliverySettings,
     SubscriptionHealth,
 )
-from hub.runtime import Runtime
+from hub.web.openapi import Documented
+from hub.web.query import PageLimit, QueryTime, time_range
 from hub.web.requests import AnyRequest, admin_of, body_of, runtime_of
 
 TAGS = ["admin", "deliveries"]
-
-
-def _breaker(rt: Runtime) -> Breaker:
-    breaker = rt.extras.get("delivery.breaker")
-    if breaker is None:
-        breaker = Breaker(rt.redis, rt.keys)
-        rt.extras["delivery.breaker"] = breaker
-    assert isinstance(breaker, Breaker)
-    return breaker
 
 
 @get("/deliveries", tags=TAGS)
@@ -47,12 +41,19 @@ async def list_deliveries(
     subscription_id: FromQuery[str | None] = None,
     event_type: FromQuery[str | None] = None,
     error_class: FromQuery[str | None] = None,
-    since: FromQuery[datetime | None] = None,
-    until: FromQuery[datetime | None] = None,
+    since: QueryTime = None,
+    until: QueryTime = None,
     cursor: FromQuery[str | None] = None,
-    limit: FromQuery[int] = 100,
+    limit: PageLimit = 100,
 ) -> Page[DeliveryView]:
+    """List deliveries.
+
+    Newest first, filtered by status (the dead-letter queue is `status=dead`),
+    tenant, integration, subscription, event type, error class and creation time;
+    paged by `next_cursor`.
+    """
     admin = await admin_of(request)
+    since_at, until_at = time_range(since, until)
     flt = DeliveryFilter(
         status=status,
         tenant_id=tenant_id,
@@ -60,10 +61,9 @@ async def list_deliveries(
         subscription_id=subscription_id,
         event_type=event_type,
         error_class=error_class,
-        since=since,
-        until=until,
+        since=since_at,
+        until=until_at,
     )
-    limit = max(1, min(limit, 500))
     items = await queries.list_deliveries(
         runtime_of(request), admin, flt, before_id=cursor, limit=limit
     )
@@ -72,30 +72,54 @@ async def list_deliveries(
 
 @get("/deliveries/{delivery_id:str}", tags=TAGS)
 async def get_delivery(request: AnyRequest, delivery_id: FromPath[str]) -> DeliveryDetail:
+    """Get a delivery with its attempts.
+
+    Each attempt's time, status, duration and error class (never the receiver's
+    body).
+    """
     admin = await admin_of(request)
     return await queries.get_delivery(runtime_of(request), admin, delivery_id)
 
 
-@post("/deliveries/replay", status_code=200, tags=TAGS, opt={"body": ReplayRequest})
+@post(
+    "/deliveries/replay",
+    status_code=200,
+    tags=TAGS,
+    opt={"body": Documented(ReplayRequestDoc), "schemas": (ReplayFilter,)},
+)
 async def replay_deliveries(request: AnyRequest) -> ReplayResult:
+    """Replay deliveries (the dead-letter queue).
+
+    By `ids` or by a `filter` (exactly one of them); each replayed delivery keeps
+    its id (the `webhook-id` receivers dedupe on) and is tried again with a fresh
+    retry budget.
+    """
     admin = await admin_of(request)
     body = await body_of(request, ReplayRequest)
     return await replay(runtime_of(request), admin, body)
 
 
 @get("/subscriptions/{subscription_id:str}/health", tags=TAGS)
-async def subscription_health(
-    request: AnyRequest, subscription_id: FromPath[str]
+async def get_subscription_health(
+    request: AnyRequest, subscription_id: FromPath[str], breaker: NamedDependency[Breaker]
 ) -> SubscriptionHealth:
+    """A subscription's delivery health.
+
+    Recent success rate, latency, backlog, the circuit breaker's state and whether
+    it was auto-disabled.
+    """
     admin = await admin_of(request)
-    rt = runtime_of(request)
-    return await queries.subscription_health(rt, admin, subscription_id, _breaker(rt))
+    return await queries.subscription_health(runtime_of(request), admin, subscription_id, breaker)
 
 
 @patch("/subscriptions/{subscription_id:str}", tags=TAGS, opt={"body": SubscriptionDeliveryPatch})
-async def patch_subscription(
+async def update_subscription(
     request: AnyRequest, subscription_id: FromPath[str]
 ) -> SubscriptionDeliverySettings:
+    """Update a subscription's delivery settings.
+
+    Its rate limit and concurrency; fields left out keep their value.
+    """
     admin = await admin_of(request)
     body = await body_of(request, SubscriptionDeliveryPatch)
     return await queries.set_rate(runtime_of(request), admin, subscription_id, body)
@@ -106,6 +130,6 @@ ADMIN_ROUTES: list[Any] = [
     list_deliveries,
     get_delivery,
     replay_deliveries,
-    subscription_health,
-    patch_subscription,
+    get_subscription_health,
+    update_subscription,
 ]

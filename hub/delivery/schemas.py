@@ -67,6 +67,48 @@ class ReplayRequest(msgspec.Struct, forbid_unknown_fields=True):
     filter: DeliveryFilter | None = None
 
 
+# The document states the rule the service checks (``replay._validate``): ids, or a
+# filter (of dead deliveries), exactly one of them; ``null`` counts as absent.
+ReplayRequestDoc = Annotated[
+    dict[str, Any],
+    Meta(
+        title="ReplayRequest",
+        description=ReplayRequest.__doc__,
+        extra_json_schema={
+            "oneOf": [
+                {
+                    "required": ["ids"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "ids": {
+                            "type": "array",
+                            "items": {"type": "string", "minLength": 1, "maxLength": 40},
+                            "minItems": 1,
+                            "maxItems": 1000,
+                        },
+                        "filter": {"type": "null"},
+                    },
+                },
+                {
+                    "required": ["filter"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "ids": {"type": "null"},
+                        "filter": {"$ref": "#/components/schemas/ReplayFilter"},
+                    },
+                },
+            ]
+        },
+    ),
+]
+
+
+class ReplayFilter(DeliveryFilter, forbid_unknown_fields=True, omit_defaults=True):
+    """A replay's filter: only dead deliveries are replayed."""
+
+    status: Literal["dead"] | None = None
+
+
 class ReplayRefusal(msgspec.Struct):
     id: str
     reason: Literal["not_found", "not_dead", "subscription_deleted", "body_purged"]

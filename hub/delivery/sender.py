@@ -1,7 +1,7 @@
 """One signed POST to a subscriber, over one shared aiohttp session per worker.
 
 aiohttp, not httpx: posting to a local sink, aiohttp managed ~6,500/s where
-httpx's AsyncClient managed 330-770/s on the CI-like machine (DESIGN.md).
+httpx's AsyncClient managed 330-770/s on the CI-like machine (docs/delivery.md).
 
 The SSRF guard runs again here because DNS answers change after a URL is saved:
 the resolver refuses private addresses, so the connection goes only to an address

@@ -82,12 +82,9 @@ async def refresh_gauges(rt: Runtime, now: datetime, breaker: Breaker | None) ->
             metrics.BREAKERS.labels(state).set(count)
 
 
-async def start_gauges(rt: Runtime) -> None:
-    """STARTUP hook: every process (API replicas too) keeps the backlog gauges fresh,
-    so whichever process is scraped reports the truth, not a zero."""
-    from hub.delivery.breaker import Breaker
-
-    breaker = Breaker(rt.redis, rt.keys)
+async def start_gauges(rt: Runtime, breaker: Breaker) -> None:
+    """Every process (API replicas too) keeps the backlog gauges fresh, so whichever
+    process is scraped reports the truth, not a zero."""
     interval = max(1, rt.settings.delivery_sweep_seconds)
 
     async def refresh_forever() -> None:

@@ -3,6 +3,9 @@
 Interface other capabilities rely on (keep it): ``EVENT_TYPES`` maps the type name
 (e.g. ``lead.created``) to an ``EventType``. Each type also needs a policy in
 ``policies/<type>.json`` before anything of it can be subscribed to or delivered.
+Types the hub itself publishes (``hub_only``, listed in ``RESERVED_EVENT_TYPES``)
+can be subscribed to but never published from outside: a source could otherwise
+forge the hub's own notices.
 
 Samples are fake but realistic (reserved ``.example`` domains, fictitious numbers):
 the Zapier and Make editors show them to users mapping fields.
@@ -23,6 +26,7 @@ class EventType:
     description: str
     data_type: type[Any]  # a msgspec Struct
     sample: dict[str, Any]  # the ``data`` of a realistic example
+    hub_only: bool = False  # published by the hub itself, never through the API
 
 
 _LEAD: dict[str, Any] = {
@@ -187,6 +191,7 @@ EVENT_TYPES: dict[str, EventType] = _types(
         title="Subscription disabled",
         description="The hub disabled a subscription whose target kept failing.",
         data_type=d.SubscriptionDisabled,
+        hub_only=True,
         sample={
             "subscription_id": "sub_01jd8y3e5g7j9m1p3r5t7w9y1b",
             "integration_id": "int_01jd8y3e5g7j9m1p3r5t7w9y1c",
@@ -198,3 +203,6 @@ EVENT_TYPES: dict[str, EventType] = _types(
         },
     ),
 )
+
+RESERVED_EVENT_TYPES: frozenset[str] = frozenset(t.name for t in EVENT_TYPES.values() if t.hub_only)
+RESERVED_MESSAGE = "reserved: only the hub itself publishes this event type"

@@ -1,6 +1,6 @@
 """The ``data`` of each event type: what the lead engine publishes, in English.
 
-Shapes follow the product (``../shared/seeds``): leads imported from spreadsheets
+Shapes follow the product's own records: leads imported from spreadsheets
 (company, contact, document, e-mails and phones exploded from raw cells, status,
 tags, source file and row), WhatsApp and e-mail messages, callbacks and meetings.
 

@@ -71,7 +71,7 @@ def _matching(tenant_id: Any, sandbox: Any) -> Any:
 
 
 # The subscriptions one event type reaches, for the single-event Postgres path
-# (``publish_pg.py``): the same query, with bind parameters tenant_id, sandbox, type.
+# (``hub/store/outbox.py``): the same query, with bind parameters tenant_id, sandbox, type.
 SUBSCRIBERS_OF_TYPE = _matching(bindparam("tenant_id"), bindparam("sandbox")).where(
     Subscription.event_type == bindparam("event_type")
 )

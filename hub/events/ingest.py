@@ -4,8 +4,9 @@ deliveries in one transaction, then hand the deliveries to the delivery engine.
 Interface other capabilities rely on (keep the signature): ``publish_internal``
 lets the hub itself publish catalog events, e.g. the sandbox action handler
 publishing ``lead.created`` with ``sandbox: true``. It commits the events and their
-deliveries durably, then hands the deliveries to the delivery engine (on Postgres
-in one or two atomic autocommit statements instead of a transaction: ``publish_pg``).
+deliveries durably, then hands the deliveries to the delivery engine (through
+``rt.stores.outbox``: on Postgres one or two atomic autocommit statements instead of
+a transaction, ``hub/store/outbox.py``).
 
 Durability: nothing is answered 202 before the transaction commits, and a
 database failure is a 503 (retry is safe: producer ids are deduplicated by a
@@ -24,15 +25,28 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from hub.delivery.dispatch import enqueue_deliveries
-from hub.events import publish_pg
-from hub.events.catalog import EVENT_TYPES
+from hub.events.catalog import EVENT_TYPES, RESERVED_MESSAGE
 from hub.events.fanout import FanOut, Subscriber, delivery_rows, fan_out
 from hub.events.metrics import DELIVERIES_CREATED, count_events
-from hub.events.schemas import MAX_BATCH, EventIn, PublishResult, Rejected, utc
+from hub.events.schemas import MAX_BATCH, MAX_BODY_DEPTH, EventIn, PublishResult, Rejected, utc
 from hub.events.store import insert_new_events
 from hub.ids import new_id
 from hub.store.driver import DATABASE_ERRORS
+from hub.store.outbox import DeliveryRow, EventRow
+from hub.web.decoding import malformed
 from hub.web.errors import FieldError, ProblemError
+from hub.web.input_rules import (
+    DEPTH_MESSAGE,
+    MAX_DEPTH,
+    TIMESTAMP_MESSAGE,
+    depth_exceeds,
+    in_range,
+    is_utf8,
+    may_hold_nul,
+    nesting_depth,
+    nul_errors,
+    timestamp_errors,
+)
 
 if TYPE_CHECKING:
     from hub.runtime import Runtime
@@ -63,8 +77,20 @@ def _validation_detail(exc: msgspec.ValidationError, prefix: str = "") -> str:
     return str(exc).replace("`$", f"`${prefix}", 1) if prefix else str(exc)
 
 
-def split_items(raw: bytes) -> list[msgspec.Raw]:
-    """One event or ``{"events": [...]}``: the items, still raw. Whole-body errors raise."""
+def split_items(raw: bytes) -> tuple[list[msgspec.Raw], bool]:
+    """One event or ``{"events": [...]}``: the items, still raw, and whether the body
+    nests deep enough that each item's own depth must be checked. Whole-body errors raise.
+    """
+    if not is_utf8(raw):
+        raise ProblemError("MALFORMED_JSON", "the body is not valid UTF-8")
+    depth = nesting_depth(raw)
+    if depth > MAX_BODY_DEPTH:
+        # Too deep to split safely; below this, depth is judged per item (parse_item).
+        raise ProblemError(
+            "VALIDATION_FAILED",
+            f"the body nests deeper than {MAX_BODY_DEPTH} levels",
+            errors=[FieldError(path="$", message=f"nested deeper than {MAX_BODY_DEPTH} levels")],
+        )
     try:
         top = msgspec.json.decode(raw, type=dict[str, msgspec.Raw])
     except msgspec.ValidationError:
@@ -73,10 +99,11 @@ def split_items(raw: bytes) -> list[msgspec.Raw]:
             'send one event object or {"events": [...]}',
             errors=[FieldError(path="$", message="expected an object")],
         ) from None
-    except msgspec.DecodeError as exc:
-        raise ProblemError("MALFORMED_JSON", f"the body is not valid JSON: {exc}") from None
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        raise malformed(exc) from None
+    deep = depth > MAX_DEPTH
     if "events" not in top:
-        return [msgspec.Raw(raw)]
+        return [msgspec.Raw(raw)], deep
     extra = sorted(set(top) - {"events"})
     errors = [FieldError(path=f"$.{name}", message="unknown field") for name in extra]
     try:
@@ -90,10 +117,30 @@ def split_items(raw: bytes) -> list[msgspec.Raw]:
         )
     if errors:
         raise ProblemError("VALIDATION_FAILED", "the batch is not valid", errors=errors)
-    return items
+    return items, deep
 
 
-def parse_item(index: int, raw: msgspec.Raw, now: datetime) -> NewEvent | Rejected:
+def _invalid(index: int, error: FieldError) -> Rejected:
+    """The per-item form of a field error, as msgspec words its own (path at the end)."""
+    return Rejected(
+        index=index, code="VALIDATION_FAILED", detail=f"{error.message} - at `{error.path}`"
+    )
+
+
+def parse_item(
+    index: int, raw: msgspec.Raw, now: datetime, *, check_depth: bool = True
+) -> NewEvent | Rejected:
+    """One item against the rules of accepted input (docs/api.md), the envelope, the
+    catalog and its type's data Struct: the event, or why it is rejected."""
+    if check_depth and depth_exceeds(bytes(raw)):
+        return _invalid(index, FieldError(path="$", message=DEPTH_MESSAGE))
+    if may_hold_nul(bytes(raw)):
+        try:
+            nul = nul_errors(msgspec.json.decode(raw))
+        except msgspec.DecodeError as exc:
+            return Rejected(index=index, code="VALIDATION_FAILED", detail=str(exc))
+        if nul:
+            return _invalid(index, nul[0])
     try:
         item = msgspec.json.decode(raw, type=EventIn)
     except msgspec.ValidationError as exc:
@@ -105,12 +152,19 @@ def parse_item(index: int, raw: msgspec.Raw, now: datetime) -> NewEvent | Reject
             code="UNKNOWN_EVENT_TYPE",
             detail="no such event type; see the catalog in docs/events.md",
         )
+    if event_type.hub_only:
+        return _invalid(index, FieldError(path="$.type", message=RESERVED_MESSAGE))
+    if item.occurred_at is not None and not in_range(item.occurred_at):
+        return _invalid(index, FieldError(path="$.occurred_at", message=TIMESTAMP_MESSAGE))
     try:
         data = msgspec.json.decode(item.data, type=event_type.data_type)
     except msgspec.ValidationError as exc:
         return Rejected(
             index=index, code="VALIDATION_FAILED", detail=_validation_detail(exc, ".data")
         )
+    out_of_range = timestamp_errors(data, event_type.data_type, root="$.data")
+    if out_of_range:
+        return _invalid(index, out_of_range[0])
     occurred_at = utc(item.occurred_at) if item.occurred_at is not None else now
     return NewEvent(index, item.id, item.type, occurred_at, data)
 
@@ -120,18 +174,18 @@ def parse_item(index: int, raw: msgspec.Raw, now: datetime) -> NewEvent | Reject
 
 def _event_row(
     event_id: str, e: NewEvent, tenant_id: str, integration_id: str, sandbox: bool, now: datetime
-) -> dict[str, Any]:
-    return {
-        "id": event_id,
-        "tenant_id": tenant_id,
-        "integration_id": integration_id,
-        "producer_id": e.producer_id,
-        "type": e.type,
-        "sandbox": sandbox,
-        "occurred_at": e.occurred_at,
-        "received_at": now,
-        "data": msgspec.to_builtins(e.data),
-    }
+) -> EventRow:
+    return EventRow(
+        id=event_id,
+        tenant_id=tenant_id,
+        integration_id=integration_id,
+        producer_id=e.producer_id,
+        type=e.type,
+        sandbox=sandbox,
+        occurred_at=e.occurred_at,
+        received_at=now,
+        data=msgspec.to_builtins(e.data),
+    )
 
 
 def _unavailable(tenant_id: str, events: int, exc: BaseException) -> ProblemError:
@@ -180,7 +234,7 @@ async def store_events(
             first[event.producer_id] = event
     by_id = {new_id("event"): event for event in first.values()}
     rows = [
-        _event_row(event_id, e, tenant_id, integration_id, sandbox, now)
+        _event_row(event_id, e, tenant_id, integration_id, sandbox, now)._asdict()
         for event_id, e in by_id.items()
     ]
     try:
@@ -198,16 +252,15 @@ async def store_events(
 
 
 async def _store_one(
-    rt: Runtime, *, tenant_id: str, integration_id: str, sandbox: bool, events: Sequence[NewEvent]
+    rt: Runtime, *, tenant_id: str, integration_id: str, sandbox: bool, event: NewEvent
 ) -> Stored:
-    """``store_events`` for one event on Postgres, same outcome in one or two autocommit
-    statements instead of a transaction (``publish_pg.py``, docs/performance.md)."""
-    (event,) = events
+    """``store_events`` for one event, through the backend's outbox store (on Postgres
+    one or two autocommit statements instead of a transaction: hub/store/outbox.py)."""
     now = rt.clock.now()
     event_id = new_id("event")
     outcome = FanOut()
 
-    def deliveries_for(subscribers: Sequence[Subscriber]) -> list[dict[str, Any]]:
+    def deliveries_for(subscribers: Sequence[Subscriber]) -> Sequence[DeliveryRow]:
         nonlocal outcome
         rows, outcome = delivery_rows(
             rt,
@@ -221,7 +274,7 @@ async def _store_one(
 
     row = _event_row(event_id, event, tenant_id, integration_id, sandbox, now)
     try:
-        inserted, _ = await publish_pg.store_one(rt.db, row, deliveries_for)
+        inserted = await rt.stores.outbox.publish_one(row, deliveries_for)
     except DATABASE_ERRORS as exc:
         raise _unavailable(tenant_id, 1, exc) from None
     stored = Stored()
@@ -237,15 +290,24 @@ async def _store_one(
 
 
 async def publish(
-    rt: Runtime, *, tenant_id: str, integration_id: str, sandbox: bool, items: list[msgspec.Raw]
+    rt: Runtime,
+    *,
+    tenant_id: str,
+    integration_id: str,
+    sandbox: bool,
+    items: list[msgspec.Raw],
+    deep: bool = True,
 ) -> PublishResult:
-    """``POST /v1/events``: per-item results; one bad item never sinks the batch."""
+    """``POST /v1/events``: per-item results; one bad item never sinks the batch.
+
+    ``deep`` (from ``split_items``): whether items may nest too deep and each is checked.
+    """
     now = rt.clock.now()
     good: list[NewEvent] = []
     rejected: list[Rejected] = []
     rejected_types: Tally[str] = Tally()
     for index, raw in enumerate(items):
-        parsed = parse_item(index, raw, now)
+        parsed = parse_item(index, raw, now, check_depth=deep)
         if isinstance(parsed, Rejected):
             rejected.append(parsed)
             rejected_types["unknown" if parsed.code == "UNKNOWN_EVENT_TYPE" else _type_of(raw)] += 1
@@ -299,9 +361,8 @@ async def publish_internal(
         raise ValueError(f"{event_type} data does not fit its schema: {exc}") from None
     now = rt.clock.now()
     event = NewEvent(0, producer_id, event_type, utc(occurred_at) if occurred_at else now, typed)
-    store = store_events if rt.db.is_sqlite else _store_one
-    stored = await store(
-        rt, tenant_id=tenant_id, integration_id=integration_id, sandbox=sandbox, events=[event]
+    stored = await _store_one(
+        rt, tenant_id=tenant_id, integration_id=integration_id, sandbox=sandbox, event=event
     )
     count_events("accepted", Tally(e.type for _, e in stored.accepted))
     count_events("duplicate", Tally(e.type for e in stored.duplicates))

@@ -83,7 +83,7 @@ async def purge_delivery_bodies_job(ctx: dict[str, Any]) -> int:
 
 
 # Every 10 minutes, offset from each other; ``unique`` keeps one run at a time.
-CRON_JOBS = [
+CRON_JOBS = (
     cron(purge_event_payloads_job, minute=set(range(3, 60, 10)), unique=True, timeout=600),
     cron(purge_delivery_bodies_job, minute=set(range(8, 60, 10)), unique=True, timeout=600),
-]
+)

@@ -10,6 +10,9 @@ from msgspec import Meta
 
 MAX_BATCH = 500
 MAX_BODY_BYTES = 1024 * 1024
+# Each event may nest MAX_DEPTH (hub/web/input_rules.py) levels, judged per item; a
+# body deeper than this cannot be split into items safely and is refused whole.
+MAX_BODY_DEPTH = 256
 
 ProducerId = Annotated[str, Meta(min_length=1, max_length=255)]
 TypeName = Annotated[str, Meta(min_length=1, max_length=80)]
@@ -57,8 +60,38 @@ class EventDoc(msgspec.Struct):
     occurred_at: Timestamp | None = None
 
 
-class EventBatchDoc(msgspec.Struct):
-    events: Annotated[list[EventDoc], Meta(min_length=1, max_length=MAX_BATCH)]
+_PER_ITEM = (
+    "Each event is judged on its own: one that is not a valid `EventDoc` (or of an "
+    "unknown or reserved type) is listed in the answer's `rejected` with its index and "
+    "code, and the others are stored."
+)
+EventItem = Annotated[Any, Meta(description="An `EventDoc`. " + _PER_ITEM)]
+
+
+class EventBatchDoc(msgspec.Struct, forbid_unknown_fields=True):
+    events: Annotated[list[EventItem], Meta(min_length=1, max_length=MAX_BATCH)]
+
+
+# What POST /v1/events accepts, as the document states it: a batch, or one event on its
+# own (any object without ``events``, judged as the batch's items are). Items are
+# described as EventDoc but not constrained, because a bad one is answered per item.
+PublishBodyDoc = Annotated[
+    dict[str, Any],
+    Meta(
+        title="PublishBody",
+        description='`{"events": [...]}` (1 to 500 events) or one event object. ' + _PER_ITEM,
+        extra_json_schema={
+            "oneOf": [
+                {"$ref": "#/components/schemas/EventBatchDoc"},
+                {
+                    "type": "object",
+                    "not": {"required": ["events"]},
+                    "description": "One event: an `EventDoc`, judged as a batch's item is.",
+                },
+            ]
+        },
+    ),
+]
 
 
 def utc(moment: datetime) -> datetime:

@@ -8,8 +8,20 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-TypeName = Annotated[str, Meta(min_length=1, max_length=80)]
-TargetUrl = Annotated[str, Meta(min_length=1, max_length=2048)]
+from hub.events.catalog import EVENT_TYPES
+
+TypeName = Annotated[
+    str, Meta(min_length=1, max_length=80, extra_json_schema={"enum": sorted(EVENT_TYPES)})
+]
+# An http(s) URL; the SSRF guard then judges its host (422 TARGET_NOT_ALLOWED).
+TargetUrl = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=2048,
+        extra_json_schema={"format": "uri", "pattern": "^https?://"},
+    ),
+]
 Status = Literal["active", "paused", "disabled", "deleted"]
 
 

@@ -75,12 +75,7 @@ async def _check_request(rt: Runtime, principal: IntegrationPrincipal, body: Hoo
             "this event type cannot be delivered to this integration",
             errors=[FieldError(path="$.event", message="no usable sanitizer policy")],
         )
-    if not body.target_url.isascii():
-        raise ProblemError(
-            "TARGET_NOT_ALLOWED",
-            "target URL not allowed: use an ASCII URL (punycode host, percent-encoded path)",
-            errors=[FieldError(path="$.target_url", message="not ASCII")],
-        )
+    # The same check as a tenant's upstream_url (ASCII, scheme, refused ranges).
     await check_target_url(body.target_url, rt.settings, path="$.target_url")
 
 

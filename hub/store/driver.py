@@ -5,7 +5,8 @@ SQLAlchemy's statement layer costs more CPU than the round trip itself, so those
 run their one statement on the driver directly (docs/performance.md, "Actions").
 The connection comes from the engine's own pool (same limits, same codecs: JSON
 columns take JSON text and come back decoded); no transaction is opened, so each
-statement commits on its own. SQLite never takes these paths.
+statement commits on its own. Only the Postgres implementations of the store seams
+(``seams.py``) use it; SQLite never takes these paths.
 """
 
 from __future__ import annotations

@@ -38,12 +38,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    """``hide_parameters``: a failing statement's error (logged, raised) must not carry
+    the row's values, which are request data (docs/operations.md: no payload in logs)."""
     url = normalize_url(url)
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     # Up to 2 × pool_size connections, all of them kept once opened. With overflow
@@ -58,6 +60,7 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         max_overflow=0,
         pool_pre_ping=False,
         pool_recycle=1800,
+        hide_parameters=True,
     )
 
 

@@ -37,7 +37,7 @@ class Integration(Base):
     scopes: Mapped[list[str]] = mapped_column(JSONType, default=list)
     status: Mapped[str] = mapped_column(String(16), default="active")
     limits: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
-    # Per event type, a policy override that may only narrow (issue 4).
+    # Per event type, a policy override that may only narrow the type's own policy.
     policy_overrides: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -8,8 +8,13 @@ from hub.tenancy.schemas import Me
 from hub.web.requests import AnyRequest, integration_of
 
 
-@get("/me", summary="The calling integration", tags=["integration"])
-async def me(request: AnyRequest) -> Me:
+@get("/me", tags=["integration"])
+async def get_me(request: AnyRequest) -> Me:
+    """The calling integration.
+
+    Its tenant, kind, mode (live or sandbox) and scopes: what the Zapier and Make
+    apps call to test a connection and label it.
+    """
     p = await integration_of(request)
     return Me(
         integration_id=p.integration_id,
@@ -24,5 +29,5 @@ async def me(request: AnyRequest) -> Me:
     )
 
 
-INTEGRATION_ROUTES = [me]
+INTEGRATION_ROUTES = [get_me]
 ADMIN_ROUTES: list[object] = []

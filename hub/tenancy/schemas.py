@@ -8,12 +8,22 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"\S")]
+from hub.tenancy.scopes import SCOPE_PATTERN
+from hub.web.patterns import VISIBLE
+
+Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=VISIBLE)]
 Kind = Literal["zapier", "make", "partner", "source"]
 Mode = Literal["live", "sandbox"]
 Status = Literal["active", "disabled"]
 Count = Annotated[int, Meta(ge=0, le=10_000_000)]
 Seconds = Annotated[int, Meta(ge=1, le=7 * 24 * 3600)]
+# The service checks scopes (to name each unknown one); the document states the rule.
+Scope = Annotated[str, Meta(extra_json_schema={"pattern": SCOPE_PATTERN})]
+Scopes = Annotated[list[Scope], Meta(max_length=64)]
+# An http(s) URL; the SSRF guard then judges its host (422 TARGET_NOT_ALLOWED).
+UpstreamUrl = Annotated[
+    str, Meta(max_length=2048, extra_json_schema={"format": "uri", "pattern": "^https?://"})
+]
 
 
 class Limits(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -32,7 +42,7 @@ class TenantCreate(msgspec.Struct, forbid_unknown_fields=True):
 class TenantPatch(msgspec.Struct, forbid_unknown_fields=True):
     name: Name | UnsetType = UNSET
     status: Status | UnsetType = UNSET
-    upstream_url: Annotated[str, Meta(max_length=2048)] | UnsetType | None = UNSET
+    upstream_url: UpstreamUrl | UnsetType | None = UNSET
     upstream_secret: Annotated[str, Meta(min_length=16, max_length=512)] | UnsetType | None = UNSET
     limits: Limits | UnsetType = UNSET
     retry_schedule: (
@@ -56,16 +66,16 @@ class IntegrationCreate(msgspec.Struct, forbid_unknown_fields=True):
     name: Name
     kind: Kind
     mode: Mode = "live"
-    scopes: Annotated[list[str], Meta(max_length=64)] = []
+    scopes: Scopes = []
     limits: Limits | UnsetType = UNSET
 
 
 class IntegrationPatch(msgspec.Struct, forbid_unknown_fields=True):
     name: Name | UnsetType = UNSET
-    scopes: Annotated[list[str], Meta(max_length=64)] | UnsetType = UNSET
+    scopes: Scopes | UnsetType = UNSET
     status: Status | UnsetType = UNSET
     limits: Limits | UnsetType = UNSET
-    # Per event type: a policy that may only narrow the type's policy (issue 4).
+    # Per event type: a policy that may only narrow the type's policy (docs/events.md).
     policy_overrides: dict[str, dict[str, str]] | UnsetType = UNSET
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 
-_SCOPE_RE = re.compile(
+SCOPE_PATTERN = (
     r"^(actions:(\*|[a-z][a-z0-9_]{0,63})|triggers:(\*|[a-z][a-z0-9_.]{0,79})|events:publish)$"
 )
+_SCOPE_RE = re.compile(SCOPE_PATTERN)
 
 
 def invalid_scopes(scopes: list[str]) -> list[str]:

@@ -78,7 +78,7 @@ class RequestContext:
                 offered = value.decode("latin-1")
                 break
         request_id = accept_or_make_request_id(offered)
-        scope.setdefault("state", {})["request_id"] = request_id  # type: ignore[typeddict-item]
+        scope.setdefault("state", {})["request_id"] = request_id
         tokens = (
             request_id_var.set(request_id),
             tenant_id_var.set(None),
@@ -97,7 +97,7 @@ class RequestContext:
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", raw_header))
-                message["headers"] = headers  # type: ignore[typeddict-unknown-key]
+                message["headers"] = headers
             await send(message)
 
         try:

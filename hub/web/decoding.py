@@ -1,5 +1,9 @@
 """Request bodies: content type, JSON syntax, then the wire Struct — each its own problem.
 
+Before any decoder runs, the bytes must be UTF-8 (400 ``MALFORMED_JSON``) and nest at
+most ``MAX_DEPTH`` levels (422); after decoding, no text may hold NUL and no
+timestamp may leave the accepted range (422, with every path) — ``input_rules``.
+
 msgspec stops at the first error; on failure we walk the Struct's fields once more
 so a client sees every field error at once (422 ``VALIDATION_FAILED``).
 """
@@ -12,6 +16,16 @@ from typing import Any, TypeVar
 import msgspec
 
 from hub.web.errors import FieldError, ProblemError
+from hub.web.input_rules import (
+    DEPTH_MESSAGE,
+    MAX_DEPTH,
+    depth_exceeds,
+    is_utf8,
+    may_hold_nul,
+    nul_errors,
+    timestamp_errors,
+)
+from hub.web.json_numbers import integral_floats_to_ints
 
 T = TypeVar("T")
 
@@ -30,13 +44,57 @@ def check_json_content_type(content_type: str | None) -> None:
         )
 
 
+def malformed(exc: Exception) -> ProblemError:
+    if isinstance(exc, UnicodeDecodeError):
+        return ProblemError("MALFORMED_JSON", "the body is not valid UTF-8")
+    return ProblemError("MALFORMED_JSON", f"the body is not valid JSON: {exc}")
+
+
+def check_raw_json(raw: bytes, max_depth: int = MAX_DEPTH) -> None:
+    """What must hold before a decoder touches the bytes: UTF-8, bounded nesting."""
+    if not is_utf8(raw):
+        raise ProblemError("MALFORMED_JSON", "the body is not valid UTF-8")
+    if depth_exceeds(raw, max_depth):
+        raise too_deep()
+
+
+def too_deep() -> ProblemError:
+    return ProblemError(
+        "VALIDATION_FAILED",
+        f"the body nests deeper than {MAX_DEPTH} levels",
+        errors=[FieldError(path="$", message=DEPTH_MESSAGE)],
+    )
+
+
+def check_no_nul(raw: bytes, decoded: Any) -> None:
+    """422 with every path if a string or key of ``decoded`` (from ``raw``) holds NUL."""
+    if may_hold_nul(raw):
+        errors = nul_errors(decoded)
+        if errors:
+            raise ProblemError(
+                "VALIDATION_FAILED", "text must not contain the NUL character", errors=errors
+            )
+
+
+def check_timestamps(value: Any, type_: Any) -> None:
+    errors = timestamp_errors(value, type_)
+    if errors:
+        raise ProblemError(
+            "VALIDATION_FAILED", "a timestamp is outside the accepted range", errors=errors
+        )
+
+
 def parse_json(raw: bytes) -> Any:
+    """Any JSON value, after the byte rules; NUL anywhere is a 422."""
     if not raw.strip():
         raise ProblemError("MALFORMED_JSON", "the request body is empty; send a JSON object")
+    check_raw_json(raw)
     try:
-        return msgspec.json.decode(raw)
-    except msgspec.DecodeError as exc:
-        raise ProblemError("MALFORMED_JSON", f"the body is not valid JSON: {exc}") from None
+        decoded = msgspec.json.decode(raw)
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        raise malformed(exc) from None
+    check_no_nul(raw, decoded)
+    return decoded
 
 
 def _field_error(exc: msgspec.ValidationError, prefix: str) -> FieldError:
@@ -93,22 +151,51 @@ def collect_errors(obj: Any, type_: Any) -> list[FieldError]:
 
 def convert(obj: Any, type_: type[T]) -> T:
     try:
-        return msgspec.convert(obj, type_)
+        value = msgspec.convert(obj, type_)
     except msgspec.ValidationError:
+        obj = integral_floats_to_ints(obj, type_)
+        try:
+            value = msgspec.convert(obj, type_)
+        except msgspec.ValidationError:
+            pass
+        else:
+            check_timestamps(value, type_)
+            return value
         errors = collect_errors(obj, type_) or [FieldError(path="$", message="invalid body")]
         raise ProblemError(
             "VALIDATION_FAILED", "the body does not match the schema", errors=errors
         ) from None
+    check_timestamps(value, type_)
+    return value
 
 
 def decode_body(raw: bytes, type_: type[T], content_type: str | None) -> T:
     """Fast path: one msgspec decode; slow path only to explain a failure."""
     check_json_content_type(content_type)
+    check_raw_json(raw)
     try:
-        return msgspec.json.decode(raw, type=type_)
+        value = msgspec.json.decode(raw, type=type_)
     except msgspec.ValidationError:
-        pass
-    except msgspec.DecodeError:
+        fits = False
+    except (msgspec.DecodeError, UnicodeDecodeError):
         parse_json(raw)  # raises MALFORMED_JSON with the reason
         raise
-    return convert(parse_json(raw), type_)
+    else:
+        fits = True
+    if fits and not may_hold_nul(raw):
+        check_timestamps(value, type_)
+        return value
+    try:
+        decoded = msgspec.json.decode(raw)
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        # The typed decode can fail on shape before it reaches the broken syntax.
+        raise malformed(exc) from None
+    # NUL and schema errors together: the client sees every error at once.
+    errors = nul_errors(decoded) if may_hold_nul(raw) else []
+    if not fits:
+        # JSON Schema's integers include 1.0 (the document says "integer").
+        decoded = integral_floats_to_ints(decoded, type_)
+        errors += [e for e in collect_errors(decoded, type_) if e not in errors]
+    if not errors:  # only a Struct-level rule failed (collect_errors explains all else)
+        return convert(decoded, type_)
+    raise ProblemError("VALIDATION_FAILED", "the body does not match the schema", errors=errors)

@@ -6,20 +6,51 @@ Services raise ``ProblemError`` with a stable ``code``; the web layer renders it
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://docs.hub.dev/problems/"
 
-# code -> (HTTP status, title). Part of the public contract (DESIGN.md).
-CODES: dict[str, tuple[int, str]] = {
+# Every problem code, so mypy rejects a misspelt one at the raise site. A new code goes
+# here and into CODES (tests/foundation/test_problem_codes.py checks they agree).
+ProblemCode = Literal[
+    "UNAUTHENTICATED",
+    "KEY_EXPIRED",
+    "KEY_REVOKED",
+    "FORBIDDEN_SCOPE",
+    "INTEGRATION_DISABLED",
+    "TENANT_DISABLED",
+    "NOT_FOUND",
+    "METHOD_NOT_ALLOWED",
+    "MALFORMED_JSON",
+    "BAD_REQUEST",
+    "IDEMPOTENCY_KEY_MISSING",
+    "IDEMPOTENCY_KEY_INVALID",
+    "IDEMPOTENCY_IN_PROGRESS",
+    "CONFLICT",
+    "VALIDATION_FAILED",
+    "IDEMPOTENCY_KEY_REUSED",
+    "TARGET_NOT_ALLOWED",
+    "PAYLOAD_TOO_LARGE",
+    "UNSUPPORTED_MEDIA_TYPE",
+    "RATE_LIMITED",
+    "QUOTA_EXCEEDED",
+    "INTERNAL",
+    "UPSTREAM_ERROR",
+    "UNAVAILABLE",
+    "UPSTREAM_TIMEOUT",
+]
+
+# code -> (HTTP status, title). Part of the public contract (docs/api.md, "Errors").
+CODES: dict[ProblemCode, tuple[int, str]] = {
     "UNAUTHENTICATED": (401, "Authentication required"),
     "KEY_EXPIRED": (401, "API key expired"),
     "KEY_REVOKED": (401, "API key revoked"),
     "FORBIDDEN_SCOPE": (403, "Scope not granted"),
     "INTEGRATION_DISABLED": (403, "Integration disabled"),
+    "TENANT_DISABLED": (403, "Tenant disabled"),
     "NOT_FOUND": (404, "Not found"),
     "METHOD_NOT_ALLOWED": (405, "Method not allowed"),
     "MALFORMED_JSON": (400, "Malformed JSON"),
@@ -62,7 +93,7 @@ class ProblemError(Exception):
 
     def __init__(
         self,
-        code: str,
+        code: ProblemCode,
         detail: str | None = None,
         *,
         errors: Sequence[FieldError] = (),
@@ -73,7 +104,7 @@ class ProblemError(Exception):
         if code not in CODES:
             raise ValueError(f"unknown problem code {code}")
         default_status, title = CODES[code]
-        self.code = code
+        self.code: ProblemCode = code
         self.status = status or default_status
         self.title = title
         self.detail = detail or title

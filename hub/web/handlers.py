@@ -9,11 +9,11 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
 from hub.web.context import current_request_id
-from hub.web.errors import PROBLEM_CONTENT_TYPE, FieldError, ProblemError
+from hub.web.errors import PROBLEM_CONTENT_TYPE, FieldError, ProblemCode, ProblemError
 
 log = logging.getLogger("hub.web")
 
-_STATUS_CODES = {
+_STATUS_CODES: dict[int, ProblemCode] = {
     400: "BAD_REQUEST",
     401: "UNAUTHENTICATED",
     403: "FORBIDDEN_SCOPE",
@@ -62,7 +62,8 @@ def handle_http_exception(_request: Request[Any, Any, Any], exc: HTTPException) 
             ProblemError("VALIDATION_FAILED", "the request parameters are invalid", errors=errors)
         )
     status = exc.status_code
-    code = _STATUS_CODES.get(status, "INTERNAL" if status >= 500 else "BAD_REQUEST")
+    fallback: ProblemCode = "INTERNAL" if status >= 500 else "BAD_REQUEST"
+    code = _STATUS_CODES.get(status, fallback)
     detail = _SAFE_DETAILS.get(status)
     headers = dict(exc.headers or {})
     problem = ProblemError(code, detail, status=status, headers=headers)

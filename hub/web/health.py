@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Mapping
 
 import msgspec
 from litestar import Response, get
+from litestar.di import NamedDependency
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from sqlalchemy import text
 
@@ -23,7 +25,21 @@ class Readiness(msgspec.Struct):
     checks: dict[str, str]
 
 
-async def check_dependencies(rt: Runtime) -> dict[str, str]:
+# A capability's degraded-but-serving state (e.g. the actions' in-process rate-limit
+# fallback): "ok", or what is degraded. The composition root names them.
+Probe = Callable[[], str]
+
+
+class Probes:
+    """The probes by name (a plain class: litestar injects it as is, unvalidated)."""
+
+    __slots__ = ("by_name",)
+
+    def __init__(self, by_name: Mapping[str, Probe]) -> None:
+        self.by_name = dict(by_name)
+
+
+async def check_dependencies(rt: Runtime, probes: Probes) -> dict[str, str]:
     checks: dict[str, str] = {}
     try:
         async with asyncio.timeout(2), rt.db.session() as session:
@@ -37,9 +53,8 @@ async def check_dependencies(rt: Runtime) -> dict[str, str]:
         checks["redis"] = "ok"
     except Exception:
         checks["redis"] = "unreachable"
-    # Capabilities' degraded-but-serving states (e.g. the actions' in-process rate-limit
-    # fallback): shown, and they make the status "degraded", never unready.
-    for name, probe in rt.extras.get("readiness_probes", {}).items():
+    # Shown, and they make the status "degraded", never unready.
+    for name, probe in probes.by_name.items():
         checks[name] = probe()
     return checks
 
@@ -48,13 +63,23 @@ _CRITICAL = ("database", "redis")
 
 
 @get("/healthz", tags=["operations"])
-async def healthz() -> Health:
+async def check_liveness() -> Health:
+    """Liveness: the process answers.
+
+    Always 200 while the process serves requests; checks nothing else (use /readyz
+    for dependencies).
+    """
     return Health(status="ok")
 
 
 @get("/readyz", tags=["operations"])
-async def readyz(request: AnyRequest) -> Readiness:
-    checks = await check_dependencies(runtime_of(request))
+async def check_readiness(request: AnyRequest, probes: NamedDependency[Probes]) -> Readiness:
+    """Readiness: the database and Redis answer.
+
+    200 when every dependency answers; 503 with the failing ones named otherwise
+    (load balancers drain on 503).
+    """
+    checks = await check_dependencies(runtime_of(request), probes)
     failed = [name for name in _CRITICAL if checks.get(name, "ok") != "ok"]
     if failed:
         raise ProblemError(
@@ -71,4 +96,4 @@ async def metrics() -> Response[bytes]:
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
-OPERATIONS_ROUTES = [healthz, readyz, metrics]
+OPERATIONS_ROUTES = [check_liveness, check_readiness, metrics]

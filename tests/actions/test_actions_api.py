@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from hub.app import Hub
 from hub.runtime import Runtime
 from tests.actions.conftest import LEAD, Caller, Upstream, count_rows, new_key
 from tests.conftest import Factory, bearer
@@ -135,15 +136,13 @@ async def test_execution_is_visible_to_its_integration_only(
 
 
 async def test_replays_are_counted_on_the_execution(
-    live: Caller, client: httpx.AsyncClient, rt: Runtime
+    live: Caller, client: httpx.AsyncClient, hub: Hub
 ) -> None:
-    from hub.actions.state import state_of
-
     key = new_key()
     first = await live.act("create_lead", LEAD, key)
     for _ in range(3):
         await live.act("create_lead", LEAD, key)
-    await state_of(rt).replays.flush()
+    await hub.actions.replays.flush()
     view = await client.get(
         f"/v1/executions/{first.json()['execution_id']}", headers=bearer(live.api_key)
     )

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from hub.actions.jobs import purge_actions
 from hub.actions.models import Execution, IdempotencyRecord
-from hub.actions.state import state_of
+from hub.app import CRON_JOBS, Hub
 from hub.clock import FrozenClock
 from hub.runtime import Runtime
 from tests.actions.conftest import LEAD, Caller, Upstream, count_rows, new_key
@@ -155,14 +155,14 @@ async def test_validation_failure_is_stored_and_replayed_without_running(
 
 
 async def test_crashed_request_lock_expires(
-    live: Caller, upstream: Upstream, rt: Runtime, clock: FrozenClock
+    live: Caller, upstream: Upstream, rt: Runtime, hub: Hub, clock: FrozenClock
 ) -> None:
     """A process that died mid-request leaves a running record; after the lock it runs again."""
     from hub.actions.idempotency import fingerprint
 
     key = new_key()
     body = msgspec.json.decode(msgspec.json.encode(LEAD))
-    crashed = await state_of(rt).store.claim(
+    crashed = await hub.actions.store.claim(
         tenant_id=live.tenant_id,
         integration_id=live.id,
         key=key,
@@ -183,7 +183,7 @@ async def test_crashed_request_lock_expires(
     # The crashed request can no longer store its answer over its successor's.
     from hub.actions.records import Answer
 
-    assert not await state_of(rt).store.complete(
+    assert not await hub.actions.store.complete(
         crashed,
         Answer(200, "application/json", b"{}"),
         None,  # type: ignore[arg-type]
@@ -230,6 +230,4 @@ async def test_running_execution_is_visible(
 
 
 def test_the_purge_runs_as_an_arq_cron_job() -> None:
-    from hub import capabilities
-
-    assert any(job.name == "cron:actions_purge" for job in capabilities.CRON_JOBS)
+    assert any(job.name == "cron:actions_purge" for job in CRON_JOBS)

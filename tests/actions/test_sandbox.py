@@ -13,7 +13,7 @@ from hub.actions.handlers import ActionCall
 from hub.actions.idempotency import fingerprint
 from hub.actions.records import Owned
 from hub.actions.sandbox import sandbox_handler
-from hub.actions.state import state_of
+from hub.app import Hub
 from hub.clock import FrozenClock
 from hub.events.models import Event
 from hub.runtime import Runtime
@@ -65,12 +65,12 @@ async def test_each_action_publishes_its_catalog_event(sandbox: Caller, rt: Runt
 
 
 async def test_a_retry_after_a_crash_does_not_publish_twice(
-    sandbox: Caller, rt: Runtime, clock: FrozenClock
+    sandbox: Caller, rt: Runtime, hub: Hub, clock: FrozenClock
 ) -> None:
     spec = ACTIONS["create_lead"]
     key = new_key()
     body: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(LEAD))
-    owned = await state_of(rt).store.claim(
+    owned = await hub.actions.store.claim(
         tenant_id=sandbox.tenant_id,
         integration_id=sandbox.id,
         key=key,

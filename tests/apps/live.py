@@ -1,6 +1,6 @@
 """A live hub for the apps' tests: real processes sharing the test's database and Redis.
 
-The hub runs as production runs it (``hub.web.server:app`` under uvicorn plus a
+The hub runs as production runs it (``hub.server:app`` under uvicorn plus a
 ``hub worker``) when the test Redis is a real one; on the in-process Redis, which
 two processes cannot share, ``hub dev`` runs API and worker in one process.
 """

@@ -1,7 +1,7 @@
 """The Make custom app and its scenario blueprints (make_templates/).
 
 Every file validates against Make's own JSON Schemas (../shared/make-schemas), the app
-is exactly what ``integrations.make`` generates from ``hub export make``, every module
+is exactly what ``hub.export.make_app`` generates from ``hub export make``, every module
 talks to a route the hub really serves, and the blueprints only use modules that exist.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from integrations import make
+from hub.export import make_app as make
 from tests.apps.catalogs import MAKE_APP, exported
 from tests.apps.make_schemas import SCHEMA_DIR, errors, schema_for
 
@@ -76,9 +76,9 @@ def test_the_app_is_what_the_generator_makes_from_hub_export() -> None:
     assert stale == [], "files the catalog no longer has"
     for rel, content in files.items():
         path = MAKE_APP / rel
-        assert path.is_file(), f"missing {rel}: run python -m integrations.make"
+        assert path.is_file(), f"missing {rel}: run python -m hub.export.make_app"
         assert path.read_text(encoding="utf-8") == make.dump(content), (
-            f"{rel} differs from `hub export make`: regenerate with `python -m integrations.make`"
+            f"{rel} differs from `hub export make`: regenerate with `python -m hub.export.make_app`"
         )
 
 
@@ -163,8 +163,8 @@ def test_errors_map_the_hubs_problems_to_make_error_types() -> None:
 
 
 def _openapi_routes() -> set[tuple[str, str]]:
+    from hub.app import create_app
     from hub.config import load_settings
-    from hub.web.app import create_app
 
     app = create_app(load_settings({"HUB_ENV": "development"}))
     paths = app.openapi_schema.to_schema()["paths"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hub.config import Settings
+from hub.events.catalog import RESERVED_EVENT_TYPES
 from tests.apps.catalogs import exported
 from tests.apps.live import live_hub, provision
 from tests.apps.node import assert_all_passed, node_tests
@@ -29,6 +30,7 @@ async def test_the_zapier_app_works_against_a_live_hub(settings: Settings, tmp_p
                 "HUB_BASE_URL": base,
                 "HUB_ADMIN_TOKEN": settings.bootstrap_admin_token,
                 "HUB_CATCH_URL": world.url,
+                "HUB_RESERVED_EVENT_TYPES": ",".join(sorted(RESERVED_EVENT_TYPES)),
             },
         )
         (tmp_path / "node-live.tap").write_text(run.output)

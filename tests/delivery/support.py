@@ -205,7 +205,7 @@ def engine_for(rt: Runtime, **settings: Any) -> DeliveryEngine:
     if not settings:
         return DeliveryEngine(rt)
     changed = msgspec.structs.replace(rt.settings, **settings)
-    return DeliveryEngine(replace(rt, settings=changed, extras={}))
+    return DeliveryEngine(replace(rt, settings=changed))
 
 
 # -- receivers -------------------------------------------------------------------------

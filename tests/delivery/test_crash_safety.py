@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import update
 
 from hub.clock import FrozenClock
-from hub.delivery import lanes
 from hub.delivery.dispatch import enqueue_deliveries
 from hub.delivery.engine import DeliveryEngine
 from hub.delivery.outcomes import Observed, decide
@@ -85,14 +84,13 @@ async def test_a_dead_workers_lease_expires_and_its_late_write_is_ignored(
     [delivery_id] = await make_deliveries(rt, sub)
     now = clock.now()
     async with rt.db.transaction() as session:  # a worker claims it, then dies
-        [claimed] = await lanes.claim(
+        [claimed] = await rt.stores.lane_claims.claim(
             session,
             sub.id,
             now=now,
             limit=10,
             lease_until=now + timedelta(seconds=60),
             token="dead-worker",
-            is_postgres=not rt.db.is_sqlite,
         )
 
     await sweep(rt)

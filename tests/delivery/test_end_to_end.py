@@ -7,6 +7,7 @@ import json
 import httpx
 from standardwebhooks import Webhook
 
+from hub.app import Hub
 from hub.events.catalog import EVENT_TYPES
 from hub.runtime import Runtime
 from hub.worker.app import build_worker
@@ -15,7 +16,7 @@ from tests.delivery.support import delivery, scripted
 
 
 async def test_published_events_reach_the_subscriber_through_an_arq_worker(
-    rt: Runtime, client: httpx.AsyncClient, factory: Factory, receivers
+    rt: Runtime, hub: Hub, client: httpx.AsyncClient, factory: Factory, receivers
 ) -> None:
     receiver = await receivers(scripted([200]))
     integration = await factory.integration(scopes=["events:publish", "triggers:*"], kind="partner")
@@ -31,8 +32,9 @@ async def test_published_events_reach_the_subscriber_through_an_arq_worker(
     assert r.status_code == 202, r.text
     assert r.json()["accepted"] == 3
 
-    worker = build_worker(rt, burst=True, handle_signals=False, poll_delay=0.05)
+    worker = build_worker(hub, burst=True, handle_signals=False, poll_delay=0.05)
     await worker.main()
+    await worker.close()
 
     assert len(receiver.received) == 3
     assert len(receiver.counts()) == 3

@@ -15,10 +15,11 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
+from hub.app import Hub
 from hub.clock import SystemClock
 from hub.delivery.dispatch import enqueue_deliveries
+from hub.delivery.jobs import engine_in
 from hub.delivery.models import Delivery
-from hub.delivery.runtime import engine_of
 from hub.runtime import Runtime
 from hub.worker.app import build_worker
 from tests.delivery.support import Sub, make_deliveries, make_subscription, make_tenant, slow
@@ -54,13 +55,13 @@ async def steady_traffic(rt: Runtime, sub: Sub, seconds: float) -> list[float]:
         await asyncio.sleep(0.1)
 
 
-async def test_a_flooding_tenant_does_not_slow_another_one_down(rt: Runtime, receivers) -> None:
-    live = dataclasses.replace(rt, clock=SystemClock(), extras={})
+async def test_a_flooding_tenant_does_not_slow_another_one_down(hub: Hub, receivers) -> None:
+    live = dataclasses.replace(hub.rt, clock=SystemClock())
     slow_receiver = await receivers(slow(0.3))
     quick_receiver = await receivers()
     noisy = await make_subscription(live, await make_tenant(live), slow_receiver.url)
     quiet = await make_subscription(live, await make_tenant(live), quick_receiver.url)
-    worker = build_worker(live, handle_signals=False, poll_delay=0.05)
+    worker = build_worker(dataclasses.replace(hub, rt=live), handle_signals=False, poll_delay=0.05)
     running = asyncio.create_task(worker.main())
     try:
         idle = await steady_traffic(live, quiet, PHASE_SECONDS)
@@ -73,7 +74,7 @@ async def test_a_flooding_tenant_does_not_slow_another_one_down(rt: Runtime, rec
         worker.handle_sig(signal.SIGUSR1)
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
-        await engine_of(live).aclose()
+        await engine_in(worker.ctx).aclose()
 
     idle_p50, loaded_p50 = statistics.median(idle), statistics.median(loaded)
     idle_p95 = statistics.quantiles(idle, n=20)[-1]

@@ -1,4 +1,4 @@
-"""``publish_internal``'s single-event path (one statement on Postgres, ``publish_pg.py``)
+"""``publish_internal``'s single-event path (one statement on Postgres, ``hub/store/outbox.py``)
 stores exactly what the generic batch path stores: same event, same deliveries,
 same sanitized bodies per effective policy; subscriptions are never cached."""
 

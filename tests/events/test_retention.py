@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 from sqlalchemy import update
 
-from hub import capabilities
+from hub.app import CRON_JOBS
 from hub.clock import FrozenClock
 from hub.delivery.models import Delivery
 from hub.events.retention import (
@@ -77,7 +77,7 @@ async def test_only_finished_deliveries_lose_their_body(
 
 
 async def test_purges_run_as_cron_jobs(rt: Runtime) -> None:
-    registered = {job.coroutine for job in capabilities.CRON_JOBS}
+    registered = {job.coroutine for job in CRON_JOBS}
     assert {purge_event_payloads_job, purge_delivery_bodies_job} <= registered
     assert await purge_event_payloads_job({"rt": rt}) == 0
     assert await purge_delivery_bodies_job({"rt": rt}) == 0

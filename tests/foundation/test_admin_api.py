@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from hub.app import Hub, create_app
 from hub.clock import FrozenClock
 from hub.runtime import Runtime
 from tests.conftest import Factory, bearer
@@ -81,14 +82,14 @@ async def test_an_upstream_url_must_be_a_reachable_target(
     assert reason in body["errors"][0]["message"]
 
 
-async def test_private_upstreams_are_refused_unless_allowed(rt: Runtime, factory: Factory) -> None:
+async def test_private_upstreams_are_refused_unless_allowed(
+    rt: Runtime, hub: Hub, factory: Factory
+) -> None:
     import msgspec
-
-    from hub.web.app import create_app
 
     tenant = await factory.tenant()
     strict = msgspec.structs.replace(rt.settings, allow_private_targets=False)
-    transport = httpx.ASGITransport(app=create_app(strict, runtime=rt))
+    transport = httpx.ASGITransport(app=create_app(strict, hub=hub))
     original, rt.settings = rt.settings, strict  # the runtime's settings guard the check
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as c:
@@ -244,14 +245,12 @@ async def test_admin_tokens_are_listed_without_values_and_revoked_at_once(
 
 
 async def test_a_revoked_bootstrap_token_stays_revoked_across_restarts(
-    rt: Runtime, client: httpx.AsyncClient, admin: Admin
+    hub: Hub, client: httpx.AsyncClient, admin: Admin
 ) -> None:
-    from hub.web.app import start_runtime
-
     bootstrap = (await admin.get("/tokens")).json()["items"][0]
     ops = await admin.token(None, name="ops")
     await Admin(client, ops).post(f"/tokens/{bootstrap['id']}/revoke")
-    await start_runtime(rt)  # what every process does at start with HUB_BOOTSTRAP_ADMIN_TOKEN
+    await hub.start()  # what every process does at start with HUB_BOOTSTRAP_ADMIN_TOKEN
     problem(await admin.get("/tenants"), 401, "UNAUTHENTICATED")
 
 

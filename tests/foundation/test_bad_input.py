@@ -10,8 +10,8 @@ import msgspec
 import pytest
 from litestar import get
 
+from hub.app import Hub, create_app
 from hub.runtime import Runtime
-from hub.web.app import create_app
 from tests.conftest import Factory
 from tests.foundation.conftest import Admin, problem
 from tests.support.snapshots import unchanged
@@ -51,6 +51,20 @@ async def test_unknown_routes_and_wrong_methods(
     problem(r, status, code)
     if status == 405:
         assert r.headers["allow"]
+
+
+async def test_options_and_405_allow_every_documented_method(client: httpx.AsyncClient) -> None:
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    for template, item in paths.items():
+        path = template.replace("{", "x_").replace("}", "")
+        documented = {m.upper() for m in item if m in {"get", "post", "patch", "put", "delete"}}
+        r = await client.options(path)
+        assert r.status_code == 204, (path, r.text)
+        assert set(r.headers["allow"].split(", ")) == documented | {"OPTIONS"}, path
+        if "PUT" not in documented:
+            r = await client.put(path)
+            assert r.status_code == 405, (path, r.text)
+            assert set(r.headers["allow"].split(", ")) == documented | {"OPTIONS"}, path
 
 
 @pytest.mark.parametrize(
@@ -193,11 +207,11 @@ async def test_oversize_bodies_are_refused(
         problem(r, 413, "PAYLOAD_TOO_LARGE")
 
 
-async def test_the_body_limit_is_configurable(rt: Runtime) -> None:
+async def test_the_body_limit_is_configurable(rt: Runtime, hub: Hub) -> None:
     import msgspec.structs
 
     settings = msgspec.structs.replace(rt.settings, max_body_bytes=100)
-    app = create_app(settings, runtime=rt)
+    app = create_app(settings, hub=hub)
     transport = httpx.ASGITransport(app=app)
     headers = {"Authorization": f"Bearer {rt.settings.bootstrap_admin_token}", **JSON}
     async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as c:
@@ -220,8 +234,8 @@ async def boom() -> None:
     raise RuntimeError(f"database password is {SECRET_IN_EXCEPTION}")
 
 
-async def test_an_unhandled_exception_is_a_bare_internal_problem(rt: Runtime) -> None:
-    app = create_app(rt.settings, runtime=rt, extra_routes=[boom])
+async def test_an_unhandled_exception_is_a_bare_internal_problem(rt: Runtime, hub: Hub) -> None:
+    app = create_app(rt.settings, hub=hub, extra_routes=[boom])
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with (
         unchanged(rt.db),

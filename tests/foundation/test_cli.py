@@ -14,12 +14,12 @@ import httpx
 import msgspec
 import pytest
 
+from hub.app import build_hub, create_app
 from hub.clock import FrozenClock
 from hub.config import Settings
 from hub.runtime import Runtime, build_runtime
 from hub.security.encryption import DecryptionError, generate_key
 from hub.security.rotation import reencrypt_all
-from hub.web.app import create_app
 from tests.conftest import Factory, bearer
 from tests.foundation.conftest import Admin, problem
 from tests.support.databases import create_postgres_database, drop_postgres_database
@@ -190,18 +190,18 @@ async def test_rotate_encryption_key_lets_the_old_key_go(
         assert counts["tenants.upstream_secret_encrypted"] == 1
 
         only_new = msgspec.structs.replace(settings, secret_keys=(new_key,))
-        fresh = await build_runtime(only_new)
+        fresh = await build_hub(only_new)
         try:
-            transport = httpx.ASGITransport(app=create_app(only_new, runtime=fresh))
+            transport = httpx.ASGITransport(app=create_app(only_new, hub=fresh))
             async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as c:
                 me = await c.get("/v1/me", headers=bearer(integration["api_key"]))
                 assert me.status_code == 200
             from hub.tenancy.models import Tenant
 
-            async with fresh.db.session() as session:
+            async with fresh.rt.db.session() as session:
                 stored = (await session.get(Tenant, tenant["id"])).upstream_secret_encrypted  # type: ignore[union-attr]
             assert stored is not None
-            assert fresh.vault.decrypt(stored) == "u" * 24
+            assert fresh.rt.vault.decrypt(stored) == "u" * 24
         finally:
             await fresh.close()
         # The old key alone no longer opens anything.

@@ -7,8 +7,8 @@ import re
 import httpx
 import msgspec
 
-from hub.runtime import Runtime, build_runtime
-from hub.web.app import create_app
+from hub.app import build_hub, create_app
+from hub.runtime import Runtime
 from tests.conftest import Factory, bearer
 from tests.foundation.conftest import Admin, problem
 
@@ -31,9 +31,9 @@ async def test_readyz_checks_the_database_and_redis(client: httpx.AsyncClient) -
 
 async def test_readyz_is_unavailable_without_redis(rt: Runtime) -> None:
     settings = msgspec.structs.replace(rt.settings, redis_url="redis://127.0.0.1:1/0")
-    dead = await build_runtime(settings)
+    dead = await build_hub(settings)
     try:
-        transport = httpx.ASGITransport(app=create_app(settings, runtime=dead))
+        transport = httpx.ASGITransport(app=create_app(settings, hub=dead))
         async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as c:
             r = await c.get("/readyz")
             body = problem(r, 503, "UNAVAILABLE")

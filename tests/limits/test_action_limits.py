@@ -9,13 +9,12 @@ import httpx
 import pytest
 from prometheus_client import REGISTRY
 
-from hub.actions.state import state_of
+from hub.app import Hub, build_hub, create_app
 from hub.clock import FrozenClock
 from hub.config import Settings
 from hub.kv.connection import create_redis
 from hub.limits.multi import MultiLimiter
-from hub.runtime import Runtime, build_runtime
-from hub.web.app import create_app, start_runtime
+from hub.runtime import Runtime
 from tests.actions.conftest import LEAD, Caller, Upstream, new_key
 from tests.conftest import Factory
 
@@ -39,9 +38,9 @@ async def second_client(
     settings: Settings, clock: FrozenClock, rt: Runtime
 ) -> AsyncIterator[httpx.AsyncClient]:
     """Another API process: its own runtime (pools, limiter) on the same Postgres and Redis."""
-    other = await build_runtime(settings, clock=clock)
-    await start_runtime(other)
-    transport = httpx.ASGITransport(app=create_app(settings, runtime=other))
+    other = await build_hub(settings, clock=clock)
+    await other.start()
+    transport = httpx.ASGITransport(app=create_app(settings, hub=other))
     async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as c:
         yield c
     await other.close()
@@ -154,10 +153,11 @@ async def test_redis_down_falls_back_per_process_and_says_so(
     client: httpx.AsyncClient,
     upstream: Upstream,
     rt: Runtime,
+    hub: Hub,
     clock: FrozenClock,
 ) -> None:
     caller = await limited(factory, client, upstream, actions_per_minute=2)
-    limiter = state_of(rt).limiter
+    limiter = hub.actions.limiter
     healthy = limiter._redis
     dead = create_redis("redis://127.0.0.1:1/0")
     limiter._redis = MultiLimiter(dead)

@@ -142,12 +142,12 @@ async def serving(
 
 
 def uvicorn_argv(port: int) -> list[str]:
-    """A second API process exactly as production builds it (``hub.web.server:app``)."""
+    """A second API process exactly as production builds it (``hub.server:app``)."""
     return [
         sys.executable,
         "-m",
         "uvicorn",
-        "hub.web.server:app",
+        "hub.server:app",
         "--host",
         "127.0.0.1",
         "--port",

@@ -22,6 +22,8 @@ const env = process.env;
 const suite = env.HUB_BASE_URL ? describe : describe.skip;
 const appTester = zapier.createAppTester(App);
 const WAIT_SECONDS = 60;
+// Event types only the hub itself may publish (from the hub's catalog, via the runner).
+const RESERVED = new Set((env.HUB_RESERVED_EVENT_TYPES || '').split(',').filter(Boolean));
 
 const authData = () => ({ api_key: env.HUB_API_KEY, base_url: env.HUB_BASE_URL });
 const unique = (prefix) => `${prefix}-${crypto.randomBytes(6).toString('hex')}`;
@@ -146,6 +148,14 @@ suite('REST-hook triggers against the hub', () => {
         body: { id: eventId, type: event.type, data: event.sample.data },
       });
       assert.equal(published.status, 202, JSON.stringify(published.body));
+      if (RESERVED.has(event.type)) {
+        // Only the hub publishes it (docs/api.md): a source's copy is refused, so
+        // nothing reaches the hook; the hub's own deliveries are tested in Python.
+        assert.equal(published.body.accepted, 0, JSON.stringify(published.body));
+        assert.match(published.body.rejected[0].detail, /reserved/);
+        await appTester(trigger.operation.performUnsubscribe, { authData: authData(), subscribeData });
+        return;
+      }
       assert.equal(published.body.accepted, 1, JSON.stringify(published.body));
 
       // The first delivery to this fresh URL is ours; `id` is the hub's event id (what

@@ -3,7 +3,8 @@
 Each action: input and output Structs (their docstrings and field metadata become
 the JSON Schemas the apps show), a realistic sample, and the sandbox's simulation.
 Live integrations send them to the tenant's product (``integrations/upstream.py``).
-Field names are English; the product's domain is in ``../shared/seeds``.
+Field names are English whatever the product's own language; the upstream receives them
+as they are (docs/actions.md, "Upstream contract").
 """
 
 from hub.actions.lead_engine.appointments import SCHEDULE_APPOINTMENT

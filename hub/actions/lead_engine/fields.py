@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from msgspec import Meta
 
+from hub.web.patterns import DIGIT, NOT_BLANK_NOR_AT, VISIBLE
+
 LeadId = Annotated[
     str,
     Meta(
@@ -24,7 +26,7 @@ CompanyName = Annotated[
     Meta(
         min_length=1,
         max_length=500,
-        pattern=r"\S",
+        pattern=VISIBLE,
         title="Company name",
         description="The lead's company (or person) name.",
         examples=["Exemplo Comércio Ltda"],
@@ -45,7 +47,7 @@ ContactName = Annotated[
 Document = Annotated[
     str,
     Meta(
-        pattern=r"^(\d{11}|\d{14})$",
+        pattern=rf"^({DIGIT}{{11}}|{DIGIT}{{14}})$",
         title="Document (CPF/CNPJ)",
         description="Brazilian tax id, digits only: CPF (11 digits) or CNPJ (14 digits).",
         examples=["12345678000199"],
@@ -56,7 +58,7 @@ Email = Annotated[
     str,
     Meta(
         max_length=254,
-        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        pattern=rf"^{NOT_BLANK_NOR_AT}+@{NOT_BLANK_NOR_AT}+\.{NOT_BLANK_NOR_AT}+$",
         title="E-mail address",
         examples=["joao.silva@exemplo.com.br"],
     ),
@@ -65,7 +67,7 @@ Email = Annotated[
 Phone = Annotated[
     str,
     Meta(
-        pattern=r"^\+[1-9]\d{7,14}$",
+        pattern=rf"^\+[1-9]{DIGIT}{{7,14}}$",
         title="Phone (E.164)",
         description="International format with country code, e.g. +5585999990000.",
         examples=["+5585999990000"],

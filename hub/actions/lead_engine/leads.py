@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
@@ -101,6 +101,23 @@ class UpdateLeadInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     status: LeadStatus | UnsetType = UNSET
     tags: Annotated[Tags, Meta(description="Replaces the lead's tags.")] | UnsetType = UNSET
     add_tags: Annotated[Tags, Meta(description="Added to the lead's tags.")] | UnsetType = UNSET
+
+    # What __post_init__ checks, as the document states it (hub.actions.routes).
+    schema_rules: ClassVar[dict[str, Any]] = {
+        "anyOf": [
+            {"required": [name]}
+            for name in (
+                "company_name",
+                "contact_name",
+                "document",
+                "emails",
+                "phones",
+                "status",
+                "tags",
+                "add_tags",
+            )
+        ]
+    }
 
     def __post_init__(self) -> None:
         if not self.changed_fields():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 from msgspec import Meta
@@ -56,6 +56,20 @@ class SendWhatsAppMessageInput(msgspec.Struct, forbid_unknown_fields=True, kw_on
         Meta(description="Template variables by name.", examples=[{"name": "João"}]),
     ] = {}
     lead_id: LeadId | None = None
+
+    # What __post_init__ checks, as the document states it (hub.actions.routes).
+    schema_rules: ClassVar[dict[str, Any]] = {
+        "oneOf": [
+            {
+                "required": ["text"],
+                "properties": {"text": {"type": "string"}, "template": {"type": "null"}},
+            },
+            {
+                "required": ["template"],
+                "properties": {"template": {"type": "string"}, "text": {"type": "null"}},
+            },
+        ]
+    }
 
     def __post_init__(self) -> None:
         if (self.text is None) == (self.template is None):
@@ -122,6 +136,14 @@ class SendEmailInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     cc: Annotated[list[Email], Meta(max_length=50, title="Cc")] = []
     reply_to: Email | None = None
     lead_id: LeadId | None = None
+
+    # What __post_init__ checks, as the document states it (hub.actions.routes).
+    schema_rules: ClassVar[dict[str, Any]] = {
+        "anyOf": [
+            {"required": ["text"], "properties": {"text": {"type": "string"}}},
+            {"required": ["html"], "properties": {"html": {"type": "string"}}},
+        ]
+    }
 
     def __post_init__(self) -> None:
         if self.text is None and self.html is None:

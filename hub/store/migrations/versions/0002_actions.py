@@ -1,4 +1,4 @@
-"""actions: tables and columns of issue 3 (executions, idempotency records).
+"""actions: the tables and columns of the actions capability (executions, idempotency records).
 
 Revision ID: 0002
 Revises: 0001

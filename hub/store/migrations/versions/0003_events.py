@@ -1,4 +1,4 @@
-"""events: tables and columns of issue 4 (events, hooks, sanitizer).
+"""events: the tables and columns of events, hooks and the sanitizer.
 
 Adds the indexes ingest, subscribe and retention need:
 - ``uq_subscriptions_live_identity``: one live subscription per (integration,

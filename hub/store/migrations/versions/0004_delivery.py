@@ -1,4 +1,4 @@
-"""delivery: tables and columns of issue 5 (delivery engine).
+"""delivery: the tables and columns of the delivery engine.
 
 Revision ID: 0004
 Revises: 0003

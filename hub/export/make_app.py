@@ -10,8 +10,8 @@ The app is written in Make's local-development layout (``makecomapp.json`` plus
 - per action a module ``POST /v1/actions/{name}`` with mappable parameters from the
   input schema and an ``Idempotency-Key`` (mapped, else derived from the inputs).
 
-    python -m integrations.make                       # export from this checkout
-    python -m integrations.make --catalog catalog.json --out make_templates
+    python -m hub.export.make_app                       # export from this checkout
+    python -m hub.export.make_app --catalog catalog.json --out make_templates
 """
 
 from __future__ import annotations
@@ -549,7 +549,7 @@ def write_app(catalog: Mapping[str, Any], root: Path) -> list[Path]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m integrations.make",
+        prog="python -m hub.export.make_app",
         description="Generate the Make custom app (make_templates/) from `hub export make`.",
     )
     parser.add_argument(

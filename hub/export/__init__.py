@@ -1,0 +1,1 @@
+"""Build-time generators: the catalog file (``hub export``) and the Make app built from it."""

@@ -1,0 +1,16 @@
+"""Regex pieces that read alike in Python (msgspec, the hub) and ECMA-262 (JSON Schema,
+the OpenAPI document, every client validating against it).
+
+``\\s``, ``\\S`` and ``\\d`` do not: Python's ``\\s`` also matches ``\\x1c``-``\\x1f`` and
+``\\x85``, ECMA's also ``\\ufeff``; Python's ``\\d`` matches every Unicode digit. A field
+pattern written with them would refuse what the document allows, or the reverse.
+"""
+
+from __future__ import annotations
+
+# Whitespace in either engine, and the control characters (no visible text is there).
+_BLANK = r"\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+
+VISIBLE = rf"[^{_BLANK}]"  # one character that is neither blank nor control
+NOT_BLANK_NOR_AT = rf"[^@{_BLANK}]"
+DIGIT = "[0-9]"
