@@ -33,6 +33,9 @@ from hub.admin import routes as admin_routes
 from hub.admin.tokens import ensure_bootstrap_token
 from hub.clock import Clock
 from hub.config import Settings
+from hub.connectors import routes as connectors_routes
+from hub.connectors.protocol import Connector, ConnectorRegistry
+from hub.connectors.routing import ConnectorRouter
 from hub.delivery import jobs as delivery_jobs
 from hub.delivery import routes as delivery_routes
 from hub.delivery.breaker import Breaker
@@ -53,8 +56,7 @@ from hub.web.openapi import build_openapi
 from hub.web.options import with_options
 from hub.web.reference import LocalSwaggerUI
 from hub.web.requests import AnyRequest
-from integrations.upstream import NAME as UPSTREAM
-from integrations.upstream import UpstreamHandler
+from integrations.upstream import UpstreamConnector
 
 log = logging.getLogger("hub.app")
 
@@ -70,6 +72,7 @@ _ROUTE_MODULES = (
     hooks_routes,
     sanitize_routes,
     delivery_routes,
+    connectors_routes,
 )
 INTEGRATION_ROUTES: tuple[Any, ...] = tuple(r for m in _ROUTE_MODULES for r in m.INTEGRATION_ROUTES)
 ADMIN_ROUTES: tuple[Any, ...] = tuple(r for m in _ROUTE_MODULES for r in m.ADMIN_ROUTES)
@@ -93,7 +96,8 @@ class Hub:
     rt: Runtime
     actions: ActionsState
     breaker: Breaker
-    upstream: UpstreamHandler
+    connectors: ConnectorRegistry  # what tenants configure (PUT .../connectors/{name})
+    product: UpstreamConnector  # the tenant's upstream product, the live fallback
     probes: Probes
 
     @property
@@ -114,21 +118,36 @@ class Hub:
         try:
             await self.rt.stop_background()  # no flush still running while the last one runs
             await self.actions.aclose()
-            await self.upstream.aclose()
+            await self.connectors.aclose()
+            await self.product.aclose()
         finally:
             await self.rt.close()
 
 
-def assemble(rt: Runtime) -> Hub:
-    """The services of a hub on ``rt`` (no I/O: ``Hub.start`` begins the work)."""
-    upstream = UpstreamHandler()
-    actions = build_actions(rt, {UPSTREAM: upstream})
+# The connectors a hub runs unless told otherwise (channel connectors join here).
+def default_connectors() -> list[Connector[Any]]:
+    return []
+
+
+def assemble(rt: Runtime, *, connectors: Sequence[Connector[Any]] | None = None) -> Hub:
+    """The services of a hub on ``rt`` (no I/O: ``Hub.start`` begins the work).
+
+    ``connectors``: the ones tenants may configure (default ``default_connectors()``);
+    a test passes its own to plug one in.
+    """
+    registry = ConnectorRegistry.of(default_connectors() if connectors is None else connectors)
+    product = UpstreamConnector()
+    actions = build_actions(rt, resolver=ConnectorRouter(rt, registry, product))
+    probes = {"action_rate_limits": actions.limiter.readiness}
+    for connector in registry:
+        probes.update({f"{connector.name}_{k}": p for k, p in connector.probes().items()})
     return Hub(
         rt=rt,
         actions=actions,
         breaker=Breaker(rt.redis, rt.keys),
-        upstream=upstream,
-        probes=Probes({"action_rate_limits": actions.limiter.readiness}),
+        connectors=registry,
+        product=product,
+        probes=Probes(probes),
     )
 
 
@@ -138,10 +157,12 @@ async def build_hub(
     clock: Clock | None = None,
     pool_size: int = 10,
     migrate: bool = False,
+    connectors: Sequence[Connector[Any]] | None = None,
 ) -> Hub:
     """Connect the infrastructure and assemble the services (not yet started)."""
     return assemble(
-        await build_runtime(settings, clock=clock, pool_size=pool_size, migrate=migrate)
+        await build_runtime(settings, clock=clock, pool_size=pool_size, migrate=migrate),
+        connectors=connectors,
     )
 
 
@@ -187,10 +208,16 @@ def _probes(state: State) -> Probes:
     return hub.probes
 
 
+def _connectors(state: State) -> ConnectorRegistry:
+    hub: Hub = state["hub"]
+    return hub.connectors
+
+
 _DEPENDENCIES = {
     "actions": Provide(_actions, sync_to_thread=False),
     "breaker": Provide(_breaker, sync_to_thread=False),
     "probes": Provide(_probes, sync_to_thread=False),
+    "connectors": Provide(_connectors, sync_to_thread=False),
 }
 
 

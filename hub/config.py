@@ -62,7 +62,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
         return self.env == "production"
 
     @property
-    def is_sqlite(self) -> bool:
+    def database_is_embedded(self) -> bool:
         return self.database_url.startswith("sqlite")
 
     @property
@@ -180,7 +180,7 @@ def _with_defaults(settings: Settings) -> Settings:
         ]
         if missing:
             raise ConfigError("production requires " + ", ".join(missing))
-        if settings.is_sqlite:
+        if settings.database_is_embedded:
             raise ConfigError("production refuses SQLite: set HUB_DATABASE_URL to Postgres")
         if settings.redis_is_embedded:
             raise ConfigError("production refuses the in-process Redis: set HUB_REDIS_URL")

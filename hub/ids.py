@@ -21,6 +21,7 @@ PREFIXES = {
     "delivery": "dlv",
     "attempt": "att",
     "request": "req",
+    "connector": "con",
 }
 
 

@@ -26,9 +26,9 @@ from hub.security.hashing import SecretHasher
 from hub.security.keyfile import dev_secret_keys
 from hub.security.store import load_hasher
 from hub.store.engine import Database
+from hub.store.key_usage import KeyUsageRecorder
 from hub.store.migrate import ensure_migrated, upgrade
 from hub.store.seams import Stores, build_stores
-from hub.tenancy.usage import KeyUsageRecorder
 
 log = logging.getLogger("hub.runtime")
 

@@ -1,4 +1,8 @@
-"""The tenant's upstream product: where live lead-engine actions are carried out.
+"""The tenant's upstream product: the connector that carries out live lead-engine
+actions no other configured connector handles.
+
+It receives its configuration resolved (``ProductConfig``: the tenant's upstream URL
+and decrypted signing secret, read by ``hub.connectors.product``).
 
 Contract (docs/actions.md, "Upstream contract"): ``POST {upstream_url}/actions/{action}``
 with ``{"action", "inputs", "integration_id", "execution_id"}``, the client's
@@ -19,25 +23,22 @@ import base64
 import binascii
 import ipaddress
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import msgspec
-from sqlalchemy import select
 
 from hub.actions.handlers import ActionCall, ActionFailed, ActionRejected
 from hub.actions.metrics import UPSTREAM_CALLS
+from hub.connectors.product import ProductConfig
+from hub.connectors.protocol import Connector
 from hub.runtime import Runtime
 from hub.security import targets
-from hub.security.encryption import DecryptionError
 from hub.security.signing import SECRET_PREFIX, webhook_headers
-from hub.tenancy.models import Tenant
 from hub.web.errors import FieldError, ProblemError
 
 log = logging.getLogger("hub.integrations.upstream")
 
-NAME = "upstream"  # the handler name ActionSpecs give for live calls
 MAX_RESPONSE_BYTES = 1024 * 1024
 MAX_REASON_CHARS = 500
 MAX_FIELD_ERRORS = 50
@@ -53,12 +54,6 @@ class UpstreamRequest(msgspec.Struct):
     inputs: Any
     integration_id: str
     execution_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class _Target:
-    url: str
-    secret: str
 
 
 def normalize_secret(secret: str) -> str:
@@ -119,8 +114,14 @@ def _pinned(parts: Any, address: ipaddress.IPv4Address | ipaddress.IPv6Address) 
     return parts._replace(netloc=netloc).geturl()  # type: ignore[no-any-return]
 
 
-class UpstreamHandler:
-    """Calls the tenant's product over one shared ``httpx.AsyncClient`` per runtime."""
+class UpstreamConnector(Connector[ProductConfig]):
+    """Calls the tenant's product over one shared ``httpx.AsyncClient`` per hub."""
+
+    name = "upstream"
+    kind = "product"
+    title = "The tenant's upstream product"
+    config_type = ProductConfig
+    secret_fields = frozenset({"secret"})
 
     def __init__(self, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.client = httpx.AsyncClient(
@@ -131,35 +132,16 @@ class UpstreamHandler:
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
         )
 
+    def handles(self, action: str) -> bool:
+        return True  # the product carries out every lead-engine action
+
     async def aclose(self) -> None:
         await self.client.aclose()
 
-    async def _target(self, rt: Runtime, tenant_id: str) -> _Target:
-        async with rt.db.session() as session:
-            row = (
-                await session.execute(
-                    select(Tenant.upstream_url, Tenant.upstream_secret_encrypted).where(
-                        Tenant.id == tenant_id
-                    )
-                )
-            ).first()
-        if row is None or not row[0] or not row[1]:
-            raise ActionFailed(
-                "UNAVAILABLE",
-                "this tenant has no upstream product configured; an admin sets upstream_url "
-                "and upstream_secret with PATCH /admin/v1/tenants/{id}",
-            )
+    async def handle(self, rt: Runtime, config: ProductConfig, call: ActionCall) -> Any:
+        secret = normalize_secret(config.secret)
         try:
-            secret = rt.vault.decrypt(row[1])
-        except DecryptionError:
-            log.error("upstream secret does not decrypt", extra={"tenant_id": tenant_id})
-            raise ActionFailed("UNAVAILABLE", "the tenant's upstream secret is unusable") from None
-        return _Target(url=row[0], secret=normalize_secret(secret))
-
-    async def __call__(self, rt: Runtime, call: ActionCall) -> Any:
-        target = await self._target(rt, call.tenant_id)
-        try:
-            parts = targets.parse_target(target.url, rt.settings, path="$.upstream_url")
+            parts = targets.parse_target(config.url, rt.settings, path="$.upstream_url")
             parts = parts._replace(path=parts.path.rstrip("/") + "/actions/" + call.action.name)
             assert parts.hostname is not None
             port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -183,7 +165,7 @@ class UpstreamHandler:
             "host": parts.netloc,
             "idempotency-key": call.idempotency_key,
             "x-request-id": call.correlation_id,
-            **webhook_headers([target.secret], call.idempotency_id, timestamp, body),
+            **webhook_headers([secret], call.idempotency_id, timestamp, body),
         }
         extensions: dict[str, Any] = {}
         if parts.scheme == "https":

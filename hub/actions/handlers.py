@@ -10,8 +10,11 @@ output type, or a mapping converted to it). It answers in one of three ways:
   configured or not allowed) — the Idempotency-Key is released so the client's
   retry runs again.
 
-Handlers are looked up by name in ``ActionsState.handlers``, which the composition
-root fills: the actions capability's own (sandbox, publish) and ``integrations/``'.
+Handlers are looked up by name in ``ActionsState.handlers`` (the actions capability's
+own: sandbox, publish). An action whose spec names the ``ROUTED`` handler is carried
+out per tenant: ``ActionsState.resolver`` (the connectors' router, given by the
+composition root) picks the tenant's connector or upstream product, or none (422
+``NO_HANDLER``).
 """
 
 from __future__ import annotations
@@ -28,8 +31,10 @@ if TYPE_CHECKING:
     from hub.runtime import Runtime
 
 # Failure codes a handler may raise: answered as problems, never stored. The last
-# one is a tenant's configuration problem an admin can fix, so a retry may succeed.
-RetriableCode = Literal["UPSTREAM_ERROR", "UPSTREAM_TIMEOUT", "UNAVAILABLE", "TARGET_NOT_ALLOWED"]
+# two are a tenant's configuration problem an admin can fix, so a retry may succeed.
+RetriableCode = Literal[
+    "UPSTREAM_ERROR", "UPSTREAM_TIMEOUT", "UNAVAILABLE", "TARGET_NOT_ALLOWED", "NO_HANDLER"
+]
 RETRIABLE_CODES: frozenset[str] = frozenset(get_args(RetriableCode))
 
 
@@ -80,4 +85,14 @@ class ActionFailed(Exception):
 class ActionHandler(Protocol):
     async def __call__(self, rt: Runtime, call: ActionCall) -> Any:
         """The outputs (``call.action.output_type`` or a mapping of its fields)."""
+        ...
+
+
+# The handler name of live actions carried out by the tenant's connectors or product.
+ROUTED = "upstream"
+
+
+class HandlerResolver(Protocol):
+    async def resolve(self, tenant_id: str, action: str) -> tuple[str, ActionHandler] | None:
+        """The name and handler that carry out ``action`` live for the tenant, or None."""
         ...

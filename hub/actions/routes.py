@@ -20,13 +20,15 @@ from hub.actions.idempotency import HEADER, MAX_KEY_LENGTH, parse_idempotency_ke
 from hub.actions.service import run_action
 from hub.actions.spec import ActionSpec
 from hub.actions.state import ActionsState
+from hub.admin.requests import admin_of
 from hub.admin.schemas import Page
+from hub.tenancy.requests import integration_of
 from hub.web.context import current_request_id
 from hub.web.decoding import check_json_content_type, parse_json
 from hub.web.errors import ProblemError
 from hub.web.openapi import Documented
 from hub.web.query import PageLimit
-from hub.web.requests import AnyRequest, admin_of, integration_of, runtime_of
+from hub.web.requests import AnyRequest, runtime_of
 
 TAGS = ["actions"]
 
@@ -73,6 +75,7 @@ ACTION_ERRORS = (
     "IDEMPOTENCY_IN_PROGRESS",
     "IDEMPOTENCY_KEY_REUSED",
     "TARGET_NOT_ALLOWED",
+    "NO_HANDLER",
     "RATE_LIMITED",
     "QUOTA_EXCEEDED",
     "UPSTREAM_ERROR",

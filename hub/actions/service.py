@@ -162,7 +162,6 @@ async def _execute(
         raise
 
     handler_name = spec.handler_for(principal.sandbox)
-    handler = state.handlers.get(handler_name)
     started_at = rt.clock.now()
     started = time.perf_counter()
     call = ActionCall(
@@ -197,8 +196,7 @@ async def _execute(
         )
 
     try:
-        if handler is None:
-            raise ActionFailed("UNAVAILABLE", f"no {handler_name} handler is configured")
+        handler_name, handler = await state.route(handler_name, principal.tenant_id, spec.name)
         outputs = _outputs(spec, await handler(rt, call))
     except ActionRejected as rejected:
         problem = ProblemError(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from hub.actions.answers import AnswerCache
 from hub.actions.executions import ReplayCounter
-from hub.actions.handlers import ActionHandler
+from hub.actions.handlers import ROUTED, ActionFailed, ActionHandler, HandlerResolver
 from hub.actions.limits import ActionLimiter
 from hub.actions.publish import publish_handler
 from hub.actions.records import IdempotencyStore
@@ -17,8 +17,8 @@ from hub.runtime import Runtime
 # The window has a floor: a key must outlive every client's retry schedule.
 MIN_TTL_SECONDS = 3600
 
-# Handlers the actions capability brings itself; the composition root adds the
-# integrations' (``upstream``) beside them.
+# Handlers the actions capability brings itself; live actions are carried out by the
+# tenant's connectors (``resolver``).
 BUILT_IN_HANDLERS: Mapping[str, ActionHandler] = {
     "sandbox": sandbox_handler,
     "publish": publish_handler,
@@ -32,6 +32,26 @@ class ActionsState:
     replays: ReplayCounter
     answers: AnswerCache
     handlers: Mapping[str, ActionHandler]  # by the name an ActionSpec's handler_for gives
+    resolver: HandlerResolver | None = None  # carries out ROUTED actions per tenant
+
+    async def route(self, name: str, tenant_id: str, action: str) -> tuple[str, ActionHandler]:
+        """The handler for ``name`` (an ActionSpec's ``handler_for``), resolved per
+        tenant for ``ROUTED`` ones; raises ``ActionFailed`` when there is none."""
+        if name == ROUTED and self.resolver is not None:
+            resolved = await self.resolver.resolve(tenant_id, action)
+            if resolved is None:
+                raise ActionFailed(
+                    "NO_HANDLER",
+                    f"nothing carries out {action} for this tenant: an admin configures a "
+                    "connector that handles it (PUT /admin/v1/tenants/{id}/connectors/{name}) "
+                    "or the upstream product (upstream_url and upstream_secret with "
+                    "PATCH /admin/v1/tenants/{id})",
+                )
+            return resolved
+        handler = self.handlers.get(name)
+        if handler is None:
+            raise ActionFailed("UNAVAILABLE", f"no {name} handler is configured")
+        return name, handler
 
     async def aclose(self) -> None:
         await self.replays.aclose()  # the replay counts not yet flushed
@@ -47,11 +67,16 @@ def idempotency_store(rt: Runtime) -> IdempotencyStore:
     )
 
 
-def build_actions(rt: Runtime, handlers: Mapping[str, ActionHandler]) -> ActionsState:
+def build_actions(
+    rt: Runtime,
+    handlers: Mapping[str, ActionHandler] = {},
+    resolver: HandlerResolver | None = None,
+) -> ActionsState:
     return ActionsState(
         store=idempotency_store(rt),
         limiter=ActionLimiter(rt.redis, rt.keys, rt.clock),
         replays=ReplayCounter(rt.db),
         answers=AnswerCache(),
         handlers={**BUILT_IN_HANDLERS, **handlers},
+        resolver=resolver,
     )

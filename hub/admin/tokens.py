@@ -10,11 +10,11 @@ from sqlalchemy.exc import IntegrityError
 from hub.admin.auth import AdminPrincipal
 from hub.admin.models import AdminToken
 from hub.admin.schemas import TokenView
+from hub.audit.bursts import note_auth_failure
 from hub.audit.service import record
 from hub.config import ConfigError
 from hub.ids import new_id, random_token
 from hub.runtime import Runtime
-from hub.security.bursts import note_auth_failure
 from hub.tenancy.models import Tenant
 from hub.web.errors import ProblemError
 from hub.web.metrics import AUTH_FAILURES

@@ -17,14 +17,18 @@ from typing import Any
 import msgspec
 
 from hub.admin.auth import CLI_ADMIN
+from hub.admin.key_rotation import reencrypt_all
 from hub.admin.tokens import create_token, list_tokens, revoke_token
+from hub.app import default_connectors
 from hub.audit.schemas import AuditFilters
 from hub.audit.service import list_entries
 from hub.config import load_settings
+from hub.connectors import service as connectors
+from hub.connectors.protocol import ConnectorRegistry
+from hub.connectors.schemas import ConnectorPut
 from hub.ids import new_ulid
 from hub.runtime import Runtime, build_runtime
 from hub.security.encryption import generate_key
-from hub.security.rotation import reencrypt_all
 from hub.tenancy import service
 from hub.tenancy.schemas import (
     IntegrationCreate,
@@ -35,7 +39,7 @@ from hub.tenancy.schemas import (
     TenantPatch,
 )
 from hub.web.context import request_id_var
-from hub.web.decoding import convert
+from hub.web.decoding import convert, parse_json
 from hub.web.errors import ProblemError
 
 Work = Callable[[Runtime, argparse.Namespace], Awaitable[Any]]
@@ -269,10 +273,70 @@ def _secret_commands(cmds: Any) -> None:
     p.set_defaults(func=generate)
 
 
+def _connector_commands(cmds: Any) -> None:
+    group = cmds.add_parser(
+        "connector",
+        help="tenants' connectors (WhatsApp and e-mail providers...)",
+        description="Configure a tenant's connectors. Configurations are read as JSON "
+        "from stdin (they hold secrets); secrets are never printed.",
+    )
+    sub = group.add_subparsers(dest="connector_command", required=True, metavar="ACTION")
+
+    def registry() -> ConnectorRegistry:
+        return ConnectorRegistry.of(default_connectors())
+
+    async def types(rt: Runtime, a: argparse.Namespace) -> Any:
+        return [connectors.connector_type(c) for c in registry()]
+
+    _command(
+        sub, "types", "list the connectors this hub runs, with their configuration schema", types
+    )
+    p = _command(
+        sub,
+        "list",
+        "list a tenant's connectors",
+        lambda rt, a: connectors.list_connectors(rt, registry(), CLI_ADMIN, a.tenant),
+    )
+    p.add_argument("tenant")
+    p = _command(
+        sub,
+        "get",
+        "show a tenant's connector (secrets by name only)",
+        lambda rt, a: connectors.get_connector(rt, registry(), CLI_ADMIN, a.tenant, a.name),
+    )
+    p.add_argument("tenant")
+    p.add_argument("name")
+
+    async def put(rt: Runtime, a: argparse.Namespace) -> Any:
+        config = parse_json(sys.stdin.buffer.read() or b"{}")
+        body = convert({"config": config, "enabled": not a.disabled}, ConnectorPut)
+        view, _ = await connectors.put_connector(rt, registry(), CLI_ADMIN, a.tenant, a.name, body)
+        return view
+
+    p = _command(
+        sub,
+        "set",
+        "configure a tenant's connector from the JSON object on stdin (secret fields "
+        "left out keep their stored value)",
+        put,
+    )
+    p.add_argument("tenant")
+    p.add_argument("name")
+    p.add_argument("--disabled", action="store_true", help="store it, but do not use it")
+    p = _command(
+        sub,
+        "delete",
+        "remove a tenant's connector and its secrets",
+        lambda rt, a: connectors.delete_connector(rt, registry(), CLI_ADMIN, a.tenant, a.name),
+    )
+    p.add_argument("tenant")
+    p.add_argument("name")
+
+
 def register(sub: Any) -> None:
     admin = sub.add_parser(
         "admin",
-        help="tenants, integrations, keys, admin tokens, audit, encryption keys",
+        help="tenants, integrations, keys, admin tokens, audit, encryption keys, connectors",
         description="Administer the hub directly against its database (HUB_DATABASE_URL). "
         "Output is JSON; API keys and tokens are shown once.",
     )
@@ -282,3 +346,4 @@ def register(sub: Any) -> None:
     _key_commands(cmds)
     _audit_command(cmds)
     _secret_commands(cmds)
+    _connector_commands(cmds)

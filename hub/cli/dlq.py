@@ -10,6 +10,14 @@ from typing import Any
 
 import msgspec
 
+from hub.admin.auth import CLI_ADMIN
+from hub.config import load_settings
+from hub.delivery.queries import list_deliveries
+from hub.delivery.replay import replay
+from hub.delivery.schemas import DeliveryFilter, ReplayRequest
+from hub.runtime import build_runtime
+from hub.web.errors import ProblemError
+
 
 def _filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tenant", dest="tenant_id", help="only this tenant's deliveries")
@@ -70,8 +78,6 @@ def register(sub: Any) -> None:
 
 
 def _filter_of(args: argparse.Namespace, status: str | None) -> Any:
-    from hub.delivery.schemas import DeliveryFilter
-
     return msgspec.convert(
         {
             "status": status,
@@ -88,9 +94,6 @@ def _filter_of(args: argparse.Namespace, status: str | None) -> Any:
 
 
 async def _with_runtime(work: Any) -> Any:
-    from hub.config import load_settings
-    from hub.runtime import build_runtime
-
     rt = await build_runtime(load_settings())
     try:
         return await work(rt)
@@ -99,9 +102,6 @@ async def _with_runtime(work: Any) -> Any:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from hub.admin.auth import CLI_ADMIN
-    from hub.delivery.queries import list_deliveries
-
     flt = _filter_of(args, args.status)
     limit = max(1, min(args.limit, 500))
     items = asyncio.run(
@@ -122,11 +122,6 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from hub.admin.auth import CLI_ADMIN
-    from hub.delivery.replay import replay
-    from hub.delivery.schemas import ReplayRequest
-    from hub.web.errors import ProblemError
-
     flt = _filter_of(args, None)
     has_filter = any(v is not None for v in msgspec.structs.astuple(flt))
     if args.ids and has_filter:

@@ -13,12 +13,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from hub.export.catalog import export_document
+
 PLATFORMS = ("zapier", "make")
 
 
 def render(platform: str) -> str:
-    from hub.export.catalog import export_document
-
     document = export_document(platform)
     return json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 

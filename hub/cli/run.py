@@ -9,10 +9,13 @@ import logging
 import os
 from typing import Any
 
+from hub.app import build_hub
+from hub.cli.devmode import run_dev
 from hub.config import load_settings
 from hub.logs import configure_logging
 from hub.store.engine import Database
 from hub.store.migrate import ensure_migrated, upgrade
+from hub.worker.app import build_worker, serve_worker_metrics
 
 log = logging.getLogger("hub.cli")
 
@@ -101,9 +104,6 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from hub.app import build_hub
-    from hub.worker.app import build_worker, serve_worker_metrics
-
     settings = load_settings()
     configure_logging(settings.log_level)
     serve_worker_metrics(settings.worker_metrics_port)
@@ -128,8 +128,6 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _dev(args: argparse.Namespace) -> int:
-    from hub.cli.devmode import run_dev
-
     os.environ.setdefault("HUB_ALLOW_PRIVATE_TARGETS", "1")
     settings = load_settings()
     configure_logging(settings.log_level)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, update
 
 from hub.audit.service import record as audit
+from hub.events.ingest import publish_internal
 from hub.hooks.models import Subscription
 
 if TYPE_CHECKING:
@@ -86,8 +87,6 @@ def producer_id(subscription_id: str, disabled_at: datetime) -> str:
 
 async def publish_disabled(rt: Runtime, now: datetime) -> int:
     """Publish ``subscription.disabled`` for recent auto-disables (idempotent)."""
-    from hub.events.ingest import publish_internal
-
     async with rt.db.session() as session:
         subs = (
             await session.scalars(

@@ -1,16 +1,18 @@
-"""Admin API of the delivery engine: deliveries, the DLQ replay, subscription health. Thin."""
+"""Admin API of the delivery engine: deliveries and the DLQ replay. Thin.
+
+A subscription's delivery settings and health are served with the other subscription
+routes (``hub/hooks/admin_routes.py``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from litestar import get, patch, post
-from litestar.di import NamedDependency
+from litestar import get, post
 from litestar.params import FromPath, FromQuery
 
+from hub.admin.requests import admin_of
 from hub.admin.schemas import Page
 from hub.delivery import queries
-from hub.delivery.breaker import Breaker
 from hub.delivery.replay import replay
 from hub.delivery.schemas import (
     DeliveryDetail,
@@ -21,13 +23,10 @@ from hub.delivery.schemas import (
     ReplayRequestDoc,
     ReplayResult,
     Status,
-    SubscriptionDeliveryPatch,
-    SubscriptionDeliverySettings,
-    SubscriptionHealth,
 )
 from hub.web.openapi import Documented
 from hub.web.query import PageLimit, QueryTime, time_range
-from hub.web.requests import AnyRequest, admin_of, body_of, runtime_of
+from hub.web.requests import AnyRequest, body_of, runtime_of
 
 TAGS = ["admin", "deliveries"]
 
@@ -99,37 +98,9 @@ async def replay_deliveries(request: AnyRequest) -> ReplayResult:
     return await replay(runtime_of(request), admin, body)
 
 
-@get("/subscriptions/{subscription_id:str}/health", tags=TAGS)
-async def get_subscription_health(
-    request: AnyRequest, subscription_id: FromPath[str], breaker: NamedDependency[Breaker]
-) -> SubscriptionHealth:
-    """A subscription's delivery health.
-
-    Recent success rate, latency, backlog, the circuit breaker's state and whether
-    it was auto-disabled.
-    """
-    admin = await admin_of(request)
-    return await queries.subscription_health(runtime_of(request), admin, subscription_id, breaker)
-
-
-@patch("/subscriptions/{subscription_id:str}", tags=TAGS, opt={"body": SubscriptionDeliveryPatch})
-async def update_subscription(
-    request: AnyRequest, subscription_id: FromPath[str]
-) -> SubscriptionDeliverySettings:
-    """Update a subscription's delivery settings.
-
-    Its rate limit and concurrency; fields left out keep their value.
-    """
-    admin = await admin_of(request)
-    body = await body_of(request, SubscriptionDeliveryPatch)
-    return await queries.set_rate(runtime_of(request), admin, subscription_id, body)
-
-
 INTEGRATION_ROUTES: list[Any] = []
 ADMIN_ROUTES: list[Any] = [
     list_deliveries,
     get_delivery,
     replay_deliveries,
-    get_subscription_health,
-    update_subscription,
 ]

@@ -26,13 +26,14 @@ import msgspec
 
 from hub.delivery.dispatch import enqueue_deliveries
 from hub.events.catalog import EVENT_TYPES, RESERVED_MESSAGE
-from hub.events.fanout import FanOut, Subscriber, delivery_rows, fan_out
+from hub.events.fanout import FanOut, delivery_rows, fan_out
 from hub.events.metrics import DELIVERIES_CREATED, count_events
 from hub.events.schemas import MAX_BATCH, MAX_BODY_DEPTH, EventIn, PublishResult, Rejected, utc
-from hub.events.store import insert_new_events
 from hub.ids import new_id
 from hub.store.driver import DATABASE_ERRORS
+from hub.store.events import insert_new_events
 from hub.store.outbox import DeliveryRow, EventRow
+from hub.store.subscribers import Subscriber
 from hub.web.decoding import malformed
 from hub.web.errors import FieldError, ProblemError
 from hub.web.input_rules import (
@@ -202,9 +203,9 @@ def _unavailable(tenant_id: str, events: int, exc: BaseException) -> ProblemErro
 
 async def _after_commit(rt: Runtime, stored: Stored, outcome: FanOut) -> None:
     """Metrics of what was committed, then hand the deliveries to the engine."""
-    stored.delivery_ids = outcome.delivery_ids
+    stored.delivery_ids = outcome.deliveries.ids
     outcome.sanitized.flush()
-    for event_type, n in outcome.per_type.items():
+    for event_type, n in outcome.deliveries.per_type.items():
         DELIVERIES_CREATED.labels(event_type).inc(n)
     await enqueue_deliveries(rt, stored.delivery_ids)
 

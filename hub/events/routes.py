@@ -17,10 +17,11 @@ from hub.events.schemas import (
     PublishBodyDoc,
     PublishResult,
 )
+from hub.tenancy.requests import integration_of
 from hub.web.decoding import check_json_content_type
 from hub.web.errors import ProblemError
 from hub.web.openapi import Documented
-from hub.web.requests import AnyRequest, integration_of, runtime_of
+from hub.web.requests import AnyRequest, runtime_of
 
 TAGS = ["events"]
 SampleLimit = Annotated[

@@ -1,37 +1,20 @@
 """HTTP routes of the hooks capability: REST-hook subscribe/unsubscribe for the
-platforms (``/v1/hooks``) and subscription management for admins."""
+platforms (``/v1/hooks``) and subscription management for admins (``admin_routes.py``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from litestar import Response, delete, get, post
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath
 
 from hub.admin.schemas import Page
-from hub.hooks import admin as admin_service
-from hub.hooks import service
-from hub.hooks.schemas import (
-    HookCreate,
-    HookCreated,
-    HookView,
-    SecretRotate,
-    SecretRotated,
-    Status,
-    SubscriptionView,
-)
-from hub.web.query import PageLimit
-from hub.web.requests import (
-    AnyRequest,
-    admin_of,
-    body_of,
-    integration_of,
-    optional_body_of,
-    runtime_of,
-)
+from hub.hooks import admin_routes, service
+from hub.hooks.schemas import HookCreate, HookCreated, HookView
+from hub.tenancy.requests import integration_of
+from hub.web.requests import AnyRequest, body_of, runtime_of
 
 TAGS = ["hooks"]
-ADMIN_TAGS = ["admin"]
 
 
 @post(
@@ -89,118 +72,5 @@ async def delete_hook(request: AnyRequest, hook_id: FromPath[str]) -> None:
     await service.unsubscribe(runtime_of(request), principal, hook_id)
 
 
-# -- admin -----------------------------------------------------------------------------
-
-
-@get("/subscriptions", tags=ADMIN_TAGS)
-async def list_subscriptions(
-    request: AnyRequest,
-    tenant_id: FromQuery[str | None] = None,
-    integration_id: FromQuery[str | None] = None,
-    status: FromQuery[Status | None] = None,
-    event_type: FromQuery[str | None] = None,
-    cursor: FromQuery[str | None] = None,
-    limit: PageLimit = 100,
-) -> Page[SubscriptionView]:
-    """List subscriptions.
-
-    Every tenant's (a tenant admin token: its own), filtered by tenant, integration,
-    status and event type, newest first; paged by `next_cursor`.
-    """
-    admin = await admin_of(request)
-    items = await admin_service.list_subscriptions(
-        runtime_of(request),
-        admin,
-        tenant_id=tenant_id,
-        integration_id=integration_id,
-        status=status,
-        event_type=event_type,
-        before_id=cursor,
-        limit=limit,
-    )
-    return Page(items=items, next_cursor=items[-1].id if len(items) == limit else None)
-
-
-@get("/subscriptions/{subscription_id:str}", tags=ADMIN_TAGS)
-async def get_subscription(request: AnyRequest, subscription_id: FromPath[str]) -> SubscriptionView:
-    """Get a subscription.
-
-    Its target, event type, status, delivery settings and secrets' ids (never the
-    secrets).
-    """
-    admin = await admin_of(request)
-    return await admin_service.get_subscription(runtime_of(request), admin, subscription_id)
-
-
-@post(
-    "/subscriptions/{subscription_id:str}/pause",
-    status_code=200,
-    tags=ADMIN_TAGS,
-    opt={"errors": ("CONFLICT",)},
-)
-async def pause_subscription(
-    request: AnyRequest, subscription_id: FromPath[str]
-) -> SubscriptionView:
-    """Pause a subscription.
-
-    Deliveries wait (nothing is dropped) until it is resumed.
-    """
-    admin = await admin_of(request)
-    return await admin_service.set_paused(runtime_of(request), admin, subscription_id, paused=True)
-
-
-@post(
-    "/subscriptions/{subscription_id:str}/resume",
-    status_code=200,
-    tags=ADMIN_TAGS,
-    opt={"errors": ("CONFLICT",)},
-)
-async def resume_subscription(
-    request: AnyRequest, subscription_id: FromPath[str]
-) -> SubscriptionView:
-    """Resume a paused or auto-disabled subscription.
-
-    Waiting deliveries go out again; the circuit breaker starts closed.
-    """
-    admin = await admin_of(request)
-    return await admin_service.set_paused(runtime_of(request), admin, subscription_id, paused=False)
-
-
-@delete("/subscriptions/{subscription_id:str}", status_code=204, tags=ADMIN_TAGS)
-async def delete_subscription(request: AnyRequest, subscription_id: FromPath[str]) -> None:
-    """Delete a subscription.
-
-    Its pending deliveries are cancelled; repeatable.
-    """
-    admin = await admin_of(request)
-    await admin_service.delete_subscription(runtime_of(request), admin, subscription_id)
-
-
-@post(
-    "/subscriptions/{subscription_id:str}/secrets/rotate",
-    status_code=201,
-    tags=ADMIN_TAGS,
-    opt={"body": SecretRotate, "body_optional": True, "errors": ("CONFLICT",)},
-)
-async def rotate_subscription_secret(
-    request: AnyRequest, subscription_id: FromPath[str]
-) -> SecretRotated:
-    """Rotate a subscription's signing secret.
-
-    A new secret signs every delivery from now on; the previous ones keep signing
-    beside it for `grace_seconds`, so receivers can switch without a gap.
-    """
-    admin = await admin_of(request)
-    body = await optional_body_of(request, SecretRotate)
-    return await admin_service.rotate_secret(runtime_of(request), admin, subscription_id, body)
-
-
 INTEGRATION_ROUTES: list[Any] = [create_hook, list_hooks, get_hook, delete_hook]
-ADMIN_ROUTES: list[Any] = [
-    list_subscriptions,
-    get_subscription,
-    pause_subscription,
-    resume_subscription,
-    delete_subscription,
-    rotate_subscription_secret,
-]
+ADMIN_ROUTES: list[Any] = list(admin_routes.ADMIN_ROUTES)

@@ -140,7 +140,12 @@ _default: PolicySet | None = None
 
 
 def default_policies() -> PolicySet:
-    """The process's policies (``policies/`` against the catalog), loaded on first use."""
+    """The policies of this build (``policies/`` against the catalog), loaded once.
+
+    Shared by every hub in the process on purpose: the files are part of the build
+    (reviewed like code), not configuration, so two hubs always hold the same ones; the
+    set holds no per-hub state (its compile cache is a pure function of its keys).
+    """
     global _default
     if _default is None:
         _default = PolicySet.load()

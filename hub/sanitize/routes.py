@@ -7,9 +7,10 @@ from typing import Any
 from litestar import get, post
 from litestar.params import FromPath, FromQuery
 
+from hub.admin.requests import admin_of
 from hub.sanitize import service
 from hub.sanitize.schemas import PolicyView, PreviewRequest, PreviewResult
-from hub.web.requests import AnyRequest, admin_of, body_of, runtime_of
+from hub.web.requests import AnyRequest, body_of, runtime_of
 
 TAGS = ["admin"]
 

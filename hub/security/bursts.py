@@ -1,20 +1,15 @@
-"""Audit bursts of failed authentication, not each failure (that would be a DoS on the log).
+"""Counting failed authentication, so that a burst is audited and not each failure
+(that would be a DoS on the log).
 
 Counted per process, credential kind and source address in fixed windows of the
 runtime's clock; the failure that reaches the threshold in a window writes one
-audit row. Per process is enough: a burst spread over many API replicas is still
-visible in the ``hub_auth_failures_total`` metric.
+audit row (``hub/audit/bursts.py``). Per process is enough: a burst spread over many
+API replicas is still visible in the ``hub_auth_failures_total`` metric.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
-
-from hub.audit.service import record
-
-if TYPE_CHECKING:
-    from hub.runtime import Runtime
 
 BURST_THRESHOLD = 10
 WINDOW_SECONDS = 60.0
@@ -47,23 +42,3 @@ class AuthFailureCounter:
         count += 1
         self._counts[key] = (started, count)
         return count
-
-
-async def note_auth_failure(rt: Runtime, kind: str, source: str) -> None:
-    now = rt.clock.now()
-    count = rt.auth_failures.note(kind, source, now)
-    if count != rt.auth_failures.threshold:
-        return
-    async with rt.db.transaction() as session:
-        record(
-            session,
-            at=now,
-            actor=f"anonymous:{source}",
-            action="auth.failure_burst",
-            outcome="denied",
-            details={
-                "kind": kind,
-                "failures": count,
-                "window_seconds": rt.auth_failures.window.total_seconds(),
-            },
-        )

@@ -3,6 +3,7 @@
 from hub.actions.models import Execution, IdempotencyRecord
 from hub.admin.models import AdminToken
 from hub.audit.models import AuditEntry
+from hub.connectors.models import TenantConnector
 from hub.delivery.models import Delivery, DeliveryAttempt
 from hub.events.models import Event
 from hub.hooks.models import Subscription, SubscriptionSecret
@@ -25,4 +26,5 @@ __all__ = [
     "Subscription",
     "SubscriptionSecret",
     "Tenant",
+    "TenantConnector",
 ]

@@ -2,10 +2,11 @@
 
 The event is inserted once per (tenant, producer id): a second publish of the same
 producer id stores nothing and answers False. When it is new, the subscriptions
-matching it (``fanout.SUBSCRIBERS_OF_TYPE``) are handed to the caller's
+matching it (``subscribers.SUBSCRIBERS_OF_TYPE``) are handed to the caller's
 ``deliveries_for``, which sanitizes a body per subscription (in Python: policies
-are code), and its rows are stored with the event. Nothing is cached: a
-subscription committed before the publish starts is always seen.
+are code) and builds their outbox rows (``hub/delivery/outbox.py``); the rows are
+stored with the event. Nothing is cached: a subscription committed before the
+publish starts is always seen.
 
 - Portable: one transaction (insert, select subscriptions, insert deliveries).
 - Postgres, one round trip, two when it fans out, on the pooled connection's driver
@@ -29,12 +30,12 @@ from sqlalchemy import Table, insert
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from hub.delivery.models import Delivery
-from hub.events.fanout import SUBSCRIBERS_OF_TYPE, Subscriber
 from hub.events.models import Event
-from hub.events.store import insert_new_events
 from hub.hooks.models import Subscription
 from hub.store.driver import PG_DIALECT, pg_compiled, pg_driver
 from hub.store.engine import Database
+from hub.store.events import insert_new_events
+from hub.store.subscribers import SUBSCRIBERS_OF_TYPE, Subscriber
 
 _EVENTS = cast(Table, Event.__table__)
 _DELIVERIES = cast(Table, Delivery.__table__)
@@ -56,7 +57,7 @@ class EventRow(NamedTuple):
 
 EVENT_COLUMNS = EventRow._fields
 
-# A ``deliveries`` row by column name (``fanout.delivery_rows``); omitted columns
+# A ``deliveries`` row by column name (``hub.delivery.outbox``); omitted columns
 # take the model's defaults on both paths.
 DeliveryRow = Mapping[str, object]
 # The outbox rows for the event's matching subscriptions (given in id order).

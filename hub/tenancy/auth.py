@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from hub.audit.bursts import note_auth_failure
 from hub.runtime import Runtime
-from hub.security.bursts import note_auth_failure
 from hub.tenancy.keys import parse_api_key
 from hub.tenancy.scopes import scope_allows
 from hub.web.context import integration_id_var, tenant_id_var
@@ -38,17 +38,6 @@ class IntegrationPrincipal:
     def require_scope(self, needed: str) -> None:
         if not scope_allows(self.scopes, needed):
             raise ProblemError("FORBIDDEN_SCOPE", f"this integration lacks the scope {needed}")
-
-
-def credential_from_headers(authorization: str | None, x_api_key: str | None) -> str | None:
-    if authorization:
-        scheme, _, value = authorization.partition(" ")
-        if scheme.lower() == "bearer" and value.strip():
-            return value.strip()
-        return None
-    if x_api_key:
-        return x_api_key.strip() or None
-    return None
 
 
 async def _fail(rt: Runtime, code: ProblemCode, source: str, detail: str) -> ProblemError:

@@ -1,11 +1,17 @@
-"""``/v1/me``: what the Zapier and Make apps call to test and label a connection."""
+"""HTTP routes of tenancy: ``/v1/me`` (what the Zapier and Make apps call to test and
+label a connection) and the admin API of tenants, integrations and keys
+(``admin_routes.py``)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import get
 
+from hub.tenancy import admin_routes
+from hub.tenancy.requests import integration_of
 from hub.tenancy.schemas import Me
-from hub.web.requests import AnyRequest, integration_of
+from hub.web.requests import AnyRequest
 
 
 @get("/me", tags=["integration"])
@@ -30,4 +36,4 @@ async def get_me(request: AnyRequest) -> Me:
 
 
 INTEGRATION_ROUTES = [get_me]
-ADMIN_ROUTES: list[object] = []
+ADMIN_ROUTES: list[Any] = list(admin_routes.ADMIN_ROUTES)

@@ -1,4 +1,9 @@
-"""What a controller needs from a request: the runtime, the caller, the body."""
+"""What a controller needs from a request: the runtime, the credential, the body.
+
+Who the caller is comes from the capability that issues the credential:
+``hub.tenancy.requests.integration_of`` (an API key) and ``hub.admin.requests.admin_of``
+(an admin token); both read the credential and the source address here.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,7 @@ from typing import Any, TypeVar
 
 from litestar import Request
 
-from hub.admin.auth import AdminPrincipal
-from hub.admin.tokens import authenticate_admin
 from hub.runtime import Runtime
-from hub.tenancy.auth import IntegrationPrincipal, authenticate_key, credential_from_headers
 from hub.web.decoding import decode_body
 
 T = TypeVar("T")
@@ -22,21 +24,26 @@ def runtime_of(request: AnyRequest) -> Runtime:
     return rt
 
 
-def _source(request: AnyRequest) -> str:
+def source_of(request: AnyRequest) -> str:
+    """The client's address (what failed authentication is counted by)."""
     return request.client.host if request.client else "unknown"
 
 
-def _credential(request: AnyRequest) -> str | None:
+def credential_from_headers(authorization: str | None, x_api_key: str | None) -> str | None:
+    if authorization:
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+        return None
+    if x_api_key:
+        return x_api_key.strip() or None
+    return None
+
+
+def credential_of(request: AnyRequest) -> str | None:
+    """The bearer credential (``Authorization: Bearer``, else ``X-API-Key``), if any."""
     headers = request.headers
     return credential_from_headers(headers.get("authorization"), headers.get("x-api-key"))
-
-
-async def integration_of(request: AnyRequest) -> IntegrationPrincipal:
-    return await authenticate_key(runtime_of(request), _credential(request), _source(request))
-
-
-async def admin_of(request: AnyRequest) -> AdminPrincipal:
-    return await authenticate_admin(runtime_of(request), _credential(request), _source(request))
 
 
 async def body_of(request: AnyRequest, type_: type[T]) -> T:

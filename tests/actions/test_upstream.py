@@ -123,8 +123,8 @@ async def test_no_upstream_configured_is_a_clear_problem(
     caller = Caller(client, integration, integration["tenant_id"])
     key = new_key()
     r = await caller.act("create_lead", LEAD, key)
-    assert r.status_code == 503
-    assert r.json()["code"] == "UNAVAILABLE"
+    assert r.status_code == 422
+    assert r.json()["code"] == "NO_HANDLER"
     assert "upstream_url" in r.json()["detail"]
     assert await count_rows(rt) == (1, 1)  # released record + the failed execution
 

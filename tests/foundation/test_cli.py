@@ -14,12 +14,12 @@ import httpx
 import msgspec
 import pytest
 
+from hub.admin.key_rotation import reencrypt_all
 from hub.app import build_hub, create_app
 from hub.clock import FrozenClock
 from hub.config import Settings
 from hub.runtime import Runtime, build_runtime
 from hub.security.encryption import DecryptionError, generate_key
-from hub.security.rotation import reencrypt_all
 from tests.conftest import Factory, bearer
 from tests.foundation.conftest import Admin, problem
 from tests.support.databases import create_postgres_database, drop_postgres_database
@@ -104,6 +104,28 @@ async def test_admin_commands_report_problems_without_a_traceback(
     for (args, message), r in zip(cases, results, strict=True):
         assert r.returncode == 1, args
         assert message in r.stderr, (args, r.stderr)
+        assert "Traceback" not in r.stderr
+
+
+async def test_connector_commands_go_through_the_connectors_service(
+    rt: Runtime, settings: Settings, factory: Factory
+) -> None:
+    env = hub_env(settings)
+    tenant = await factory.tenant()
+    # This build registers no configurable connector yet: the catalog says so, and
+    # configuring one is the same clear 404 as over HTTP (nothing stored).
+    assert await admin_cli(env, "connector", "types") == []
+    assert await admin_cli(env, "connector", "list", tenant["id"]) == []
+    cases = [
+        (["connector", "set", tenant["id"], "nope"], b'{"token": "s3cret"}', "NOT_FOUND"),
+        (["connector", "list", "ten_nope"], b"", "no such tenant"),
+        (["connector", "set", tenant["id"], "nope"], b"{not json", "MALFORMED_JSON"),
+    ]
+    for args, stdin, message in cases:
+        r = await run_hub("admin", *args, env=env, stdin=stdin)
+        assert r.returncode == 1, (args, r.stdout)
+        assert message in r.stderr, (args, r.stderr)
+        assert "s3cret" not in r.stderr
         assert "Traceback" not in r.stderr
 
 

@@ -52,13 +52,17 @@ def test_every_problem_code_is_in_the_error_table() -> None:
 
 def test_every_foundation_route_is_documented() -> None:
     api = read("docs/api.md")
-    for prefix, module in (("/admin/v1", admin_routes), ("/v1", tenancy_routes)):
-        for handler in [*module.ADMIN_ROUTES, *module.INTEGRATION_ROUTES]:
-            for path in handler.paths:  # type: ignore[attr-defined]
-                # The docs name every path parameter {id}.
-                documented = prefix + re.sub(r"\{(\w+)(:\w+)?\}", "{id}", path)
-                for method in handler.http_methods:  # type: ignore[attr-defined]
-                    assert f"`{method} {documented}`" in api, (method, documented)
+    for module in (admin_routes, tenancy_routes):
+        for prefix, handlers in (
+            ("/admin/v1", module.ADMIN_ROUTES),
+            ("/v1", module.INTEGRATION_ROUTES),
+        ):
+            for handler in handlers:
+                for path in handler.paths:  # type: ignore[attr-defined]
+                    # The docs name every path parameter {id}.
+                    documented = prefix + re.sub(r"\{(\w+)(:\w+)?\}", "{id}", path)
+                    for method in handler.http_methods:  # type: ignore[attr-defined]
+                        assert f"`{method} {documented}`" in api, (method, documented)
 
 
 def test_ci_runs_exactly_the_readme_test_command() -> None:

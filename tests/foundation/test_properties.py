@@ -8,12 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hub.security.encryption import Vault, generate_key
-from hub.tenancy.auth import credential_from_headers
 from hub.tenancy.keys import new_api_key, parse_api_key
 from hub.tenancy.schemas import IntegrationCreate, RotateRequest
 from hub.tenancy.scopes import invalid_scopes, scope_allows
 from hub.web.decoding import decode_body
 from hub.web.errors import ProblemError
+from hub.web.requests import credential_from_headers
 
 KEY_RE = re.compile(r"hk_[0-9a-z]{16}_[0-9a-z]{52}")
 

@@ -19,7 +19,6 @@ from sqlalchemy import func, insert, select
 from hub.actions.models import Execution, IdempotencyRecord
 from hub.actions.records import Answer, IdempotencyStore, InProgress, Owned, Replay, Reused
 from hub.delivery.models import Delivery
-from hub.events.fanout import Subscriber
 from hub.events.models import Event
 from hub.hooks.models import Subscription
 from hub.ids import new_id
@@ -29,6 +28,7 @@ from hub.store.lanes import OPEN_STATUSES, ClaimedRow, PgLaneClaims, PortableLan
 from hub.store.outbox import DeliveryRow, EventRow
 from hub.store.principals import PgPrincipals, PortablePrincipals, PrincipalRow
 from hub.store.seams import Stores, build_stores, portable_stores, postgres_stores
+from hub.store.subscribers import Subscriber
 from hub.tenancy.models import ApiKey, Integration, Tenant
 
 LOCK = timedelta(seconds=30)

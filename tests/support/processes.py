@@ -64,9 +64,13 @@ class Completed:
 
 
 async def run_hub(
-    *args: str, env: Mapping[str, str], cwd: Path | None = None, timeout: float = 60
+    *args: str,
+    env: Mapping[str, str],
+    cwd: Path | None = None,
+    timeout: float = 60,
+    stdin: bytes = b"",
 ) -> Completed:
-    """Run ``python -m hub <args>`` to completion."""
+    """Run ``python -m hub <args>`` to completion, ``stdin`` as its standard input."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -74,11 +78,12 @@ async def run_hub(
         *args,
         env=dict(env),
         cwd=cwd or ROOT,
+        stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
     try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+        out, err = await asyncio.wait_for(proc.communicate(stdin), timeout)
     except TimeoutError:
         proc.kill()
         await proc.wait()

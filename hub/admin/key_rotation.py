@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Column, Table, bindparam, select, update
 
+import hub.store.models as models  # every model, so the metadata is complete
 from hub.audit.service import record
 
 if TYPE_CHECKING:
@@ -22,8 +23,6 @@ ENCRYPTED_SUFFIX = "_encrypted"
 
 
 def encrypted_columns() -> Iterator[tuple[Table, Column[Any]]]:
-    import hub.store.models as models  # every model, so the metadata is complete
-
     for table in models.Base.metadata.sorted_tables:
         for column in table.columns:
             if column.name.endswith(ENCRYPTED_SUFFIX):
