@@ -33,6 +33,7 @@ from hub.admin import routes as admin_routes
 from hub.admin.tokens import ensure_bootstrap_token
 from hub.clock import Clock
 from hub.config import Settings
+from hub.connectors import jobs as connectors_jobs
 from hub.connectors import routes as connectors_routes
 from hub.connectors.protocol import Connector, ConnectorRegistry
 from hub.connectors.routing import ConnectorRouter
@@ -57,6 +58,7 @@ from hub.web.options import with_options
 from hub.web.reference import LocalSwaggerUI
 from hub.web.requests import AnyRequest
 from integrations.upstream import UpstreamConnector
+from integrations.whatsapp.connector import WhatsAppConnector
 
 log = logging.getLogger("hub.app")
 
@@ -83,6 +85,7 @@ CRON_JOBS: tuple[Any, ...] = (
     *delivery_jobs.CRON_JOBS,
     actions_jobs.PURGE_CRON,
     *events_retention.CRON_JOBS,
+    *connectors_jobs.CRON_JOBS,
 )
 
 
@@ -124,9 +127,9 @@ class Hub:
             await self.rt.close()
 
 
-# The connectors a hub runs unless told otherwise (channel connectors join here).
+# The connectors a hub runs unless told otherwise: every one tenants may configure.
 def default_connectors() -> list[Connector[Any]]:
-    return []
+    return [WhatsAppConnector()]
 
 
 def assemble(rt: Runtime, *, connectors: Sequence[Connector[Any]] | None = None) -> Hub:

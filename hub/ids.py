@@ -22,6 +22,7 @@ PREFIXES = {
     "attempt": "att",
     "request": "req",
     "connector": "con",
+    "message": "msg",
 }
 
 

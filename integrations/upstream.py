@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import ipaddress
 import logging
 from typing import Any
 
@@ -33,9 +32,9 @@ from hub.actions.metrics import UPSTREAM_CALLS
 from hub.connectors.product import ProductConfig
 from hub.connectors.protocol import Connector
 from hub.runtime import Runtime
-from hub.security import targets
 from hub.security.signing import SECRET_PREFIX, webhook_headers
 from hub.web.errors import FieldError, ProblemError
+from integrations.outbound import pin
 
 log = logging.getLogger("hub.integrations.upstream")
 
@@ -108,12 +107,6 @@ def _decode(body: bytes) -> Any:
         return None
 
 
-def _pinned(parts: Any, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
-    host = f"[{address}]" if address.version == 6 else str(address)
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return parts._replace(netloc=netloc).geturl()  # type: ignore[no-any-return]
-
-
 class UpstreamConnector(Connector[ProductConfig]):
     """Calls the tenant's product over one shared ``httpx.AsyncClient`` per hub."""
 
@@ -140,12 +133,9 @@ class UpstreamConnector(Connector[ProductConfig]):
 
     async def handle(self, rt: Runtime, config: ProductConfig, call: ActionCall) -> Any:
         secret = normalize_secret(config.secret)
+        url = config.url.rstrip("/") + "/actions/" + call.action.name
         try:
-            parts = targets.parse_target(config.url, rt.settings, path="$.upstream_url")
-            parts = parts._replace(path=parts.path.rstrip("/") + "/actions/" + call.action.name)
-            assert parts.hostname is not None
-            port = parts.port or (443 if parts.scheme == "https" else 80)
-            addresses = await targets.resolve_allowed(parts.hostname, port, rt.settings)
+            target = await pin(url, rt.settings, path="$.upstream_url")
         except ProblemError as exc:
             UPSTREAM_CALLS.labels(call.action.name, "refused").inc()
             raise ActionFailed(
@@ -162,22 +152,16 @@ class UpstreamConnector(Connector[ProductConfig]):
         timestamp = int(rt.clock.now().timestamp())
         headers = {
             "content-type": "application/json",
-            "host": parts.netloc,
+            **target.headers,
             "idempotency-key": call.idempotency_key,
             "x-request-id": call.correlation_id,
             **webhook_headers([secret], call.idempotency_id, timestamp, body),
         }
-        extensions: dict[str, Any] = {}
-        if parts.scheme == "https":
-            # The connection goes to the checked address; TLS still verifies the name. Pooled
-            # connections are keyed by address, so one must never carry another host's calls.
-            extensions["sni_hostname"] = parts.hostname
-            headers["connection"] = "close"
         seconds = rt.settings.upstream_timeout_seconds
         try:
             async with asyncio.timeout(seconds):
                 status, response_headers, payload = await self._post(
-                    _pinned(parts, addresses[0]), body, headers, extensions, seconds
+                    target.url, body, headers, target.extensions, seconds
                 )
         except (TimeoutError, httpx.TimeoutException):
             UPSTREAM_CALLS.labels(call.action.name, "timeout").inc()

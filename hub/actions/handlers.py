@@ -30,10 +30,16 @@ if TYPE_CHECKING:
     from hub.actions.spec import ActionSpec
     from hub.runtime import Runtime
 
-# Failure codes a handler may raise: answered as problems, never stored. The last
-# two are a tenant's configuration problem an admin can fix, so a retry may succeed.
+# Failure codes a handler may raise: answered as problems, never stored. RATE_LIMITED
+# is a provider's throttling (with Retry-After); the last two are a tenant's
+# configuration problem an admin can fix, so a retry may succeed.
 RetriableCode = Literal[
-    "UPSTREAM_ERROR", "UPSTREAM_TIMEOUT", "UNAVAILABLE", "TARGET_NOT_ALLOWED", "NO_HANDLER"
+    "UPSTREAM_ERROR",
+    "UPSTREAM_TIMEOUT",
+    "UNAVAILABLE",
+    "RATE_LIMITED",
+    "TARGET_NOT_ALLOWED",
+    "NO_HANDLER",
 ]
 RETRIABLE_CODES: frozenset[str] = frozenset(get_args(RetriableCode))
 

@@ -10,6 +10,7 @@ rest: a provider cannot fix it by retrying.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import Counter as Tally
 from collections.abc import Sequence
@@ -96,6 +97,9 @@ async def receive(
         INBOUND_REQUESTS.labels(label, "not_found").inc()
         # The same answer for an unknown, disabled or mistyped URL: nothing to probe.
         raise ProblemError("NOT_FOUND", "no such inbound endpoint")
+    request = dataclasses.replace(
+        request, tenant_id=configured.tenant_id, connector_id=configured.row_id
+    )
     try:
         reply = await configured.connector.receive(rt, configured.config, request)
     except ProblemError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.store.base import Base, JSONType, UTCDateTime
@@ -24,5 +24,37 @@ class TenantConnector(Base):
     # their JSON object (write-only through the API).
     config: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     secrets_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Set when the provider refused the credentials: no call is made until an admin
+    # saves the configuration again (which clears it). Safe to show: no secret in it.
+    failing_reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class OutboundMessage(Base):
+    """A message a channel connector sends: recorded before the provider is called and
+    after it answered, so a retry never sends twice; a deferred one waits here."""
+
+    __tablename__ = "outbound_messages"
+    __table_args__ = (
+        Index("ix_outbound_messages_due", "status", "send_after"),
+        Index("ix_outbound_messages_provider_id", "tenant_id", "provider_message_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)  # msg_...
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    integration_id: Mapped[str] = mapped_column(String(40))  # who asked (the action's)
+    connector: Mapped[str] = mapped_column(String(40))
+    # The action call's Idempotency-Key record: one message per key, whatever the retries.
+    idempotency_id: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16))  # scheduled | sending | sent | failed
+    recipient: Mapped[str] = mapped_column(String(320))
+    lead_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    send_after: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    provider_message_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    error_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

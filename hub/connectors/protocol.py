@@ -28,17 +28,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
-import msgspec
-
+from hub.actions.handlers import ActionFailed
 from hub.web.health import Probe
 
 if TYPE_CHECKING:
     from hub.actions.handlers import ActionCall
+    from hub.connectors.models import OutboundMessage
     from hub.runtime import Runtime
 
 ConnectorKind = Literal["product", "whatsapp", "email", "channel"]
 
-ConfigT = TypeVar("ConfigT", bound=msgspec.Struct)
+# A Struct, or a tagged union of Structs (one per provider of the same connector).
+ConfigT = TypeVar("ConfigT")
 
 # Connector names are path segments and metric labels: short, lower case.
 NAME_PATTERN = r"^[a-z][a-z0-9_]{1,39}$"
@@ -53,6 +54,9 @@ class InboundRequest:
     query: Mapping[str, str]
     body: bytes
     received_at: datetime
+    # Whose it is (set by the hub from the URL's configuration, never by the caller).
+    tenant_id: str = ""
+    connector_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,13 +87,25 @@ class InboundReply:
     media_type: str = "text/plain"
 
 
+class CredentialsRejected(ActionFailed):
+    """The provider refused the connector's credentials (an expired token, a deleted
+    instance): no call can succeed until an admin fixes the configuration. The hub then
+    marks the tenant's connector failing (its circuit opens: no more calls), audits it,
+    counts it and publishes ``connector.failing``; saving the configuration closes it.
+    ``reason`` is shown to operators: never a secret in it."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("UPSTREAM_ERROR", f"the provider refused the credentials: {reason}")
+        self.reason = reason[:300]
+
+
 class Connector(Generic[ConfigT]):
     """Base of every connector: declare the class attributes, override what applies."""
 
     name: ClassVar[str]
     kind: ClassVar[ConnectorKind]
     title: ClassVar[str] = ""
-    config_type: ClassVar[type[msgspec.Struct]]
+    config_type: ClassVar[Any]  # a Struct type, or a tagged union of Struct types
     secret_fields: ClassVar[frozenset[str]] = frozenset()
     actions: ClassVar[frozenset[str]] = frozenset()
     inbound: ClassVar[bool] = False
@@ -105,6 +121,12 @@ class Connector(Generic[ConfigT]):
     async def handle(self, rt: Runtime, config: ConfigT, call: ActionCall) -> Any:
         """Carry out ``call`` (see ``hub.actions.handlers`` for the three answers)."""
         raise NotImplementedError(f"{self.name} handles no action")
+
+    async def send_scheduled(self, rt: Runtime, config: ConfigT, message: OutboundMessage) -> None:
+        """Send a message deferred by the connector's pacing (``hub/connectors/sends.py``),
+        now that its time has come: the workers call it. Record the outcome on
+        ``message`` through ``hub.connectors.sends``."""
+        raise NotImplementedError(f"{self.name} defers no message")
 
     async def receive(self, rt: Runtime, config: ConfigT, request: InboundRequest) -> InboundReply:
         """Verify and read one provider webhook. Raise ``ProblemError`` to refuse it

@@ -11,8 +11,9 @@ import logging
 from typing import Any
 
 from hub.actions.handlers import ActionCall, ActionFailed, ActionHandler
+from hub.connectors.health import circuit_open, mark_failing
 from hub.connectors.product import ProductConfig, product_config
-from hub.connectors.protocol import Connector, ConnectorRegistry
+from hub.connectors.protocol import Connector, ConnectorRegistry, CredentialsRejected
 from hub.connectors.service import Configured, configured_for_action
 from hub.runtime import Runtime
 from hub.store.driver import DATABASE_ERRORS
@@ -24,7 +25,20 @@ def _bound(configured: Configured) -> ActionHandler:
     connector, config = configured.connector, configured.config
 
     async def handler(rt: Runtime, call: ActionCall) -> Any:
-        return await connector.handle(rt, config, call)
+        if configured.failing_reason is not None:
+            raise circuit_open(connector.name, configured.failing_reason)
+        try:
+            return await connector.handle(rt, config, call)
+        except CredentialsRejected as refused:
+            if configured.row_id:  # the product has no row: its failure is the tenant's
+                await mark_failing(
+                    rt,
+                    tenant_id=configured.tenant_id,
+                    connector=connector.name,
+                    connector_id=configured.row_id,
+                    reason=refused.reason,
+                )
+            raise
 
     return handler
 

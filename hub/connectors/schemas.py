@@ -36,6 +36,10 @@ class ConnectorView(msgspec.Struct, kw_only=True):
     actions: list[str]
     # Where the provider sends its webhooks (relative to the hub's public URL).
     inbound_path: str | None
+    # Set when the provider refused the credentials: nothing is sent until it is
+    # configured again (docs/connectors.md, "Health").
+    failing_reason: str | None = None
+    failing_since: datetime | None = None
     created_at: datetime
     updated_at: datetime
 

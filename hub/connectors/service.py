@@ -8,6 +8,7 @@ entry names the fields that changed, never their values.
 from __future__ import annotations
 
 import logging
+import typing
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,6 +71,8 @@ def view(connector: Connector[Any], row: TenantConnector, secrets: list[str]) ->
         secrets_set=sorted(secrets),
         actions=sorted(connector.actions),
         inbound_path=inbound_path(connector, row.id),
+        failing_reason=row.failing_reason,
+        failing_since=row.failing_since,
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -104,6 +107,16 @@ async def _row(session: AsyncSession, tenant_id: str, name: str) -> TenantConnec
     return (await session.scalars(stmt)).first()
 
 
+def _member(config_type: Any, given: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """The Struct of a tagged union that ``given`` names, with ``given`` without its tag
+    (so every field error of that one is listed); else ``config_type`` and ``given``."""
+    for member in typing.get_args(config_type):
+        struct_config = getattr(member, "__struct_config__", None)
+        if struct_config is not None and given.get(struct_config.tag_field) == struct_config.tag:
+            return member, {k: v for k, v in given.items() if k != struct_config.tag_field}
+    return config_type, given
+
+
 def _checked_config(
     connector: Connector[Any], given: dict[str, Any], stored_secrets: dict[str, Any]
 ) -> tuple[msgspec.Struct, dict[str, Any], dict[str, Any]]:
@@ -114,7 +127,7 @@ def _checked_config(
     except msgspec.ValidationError:
         errors = [
             FieldError(path="$.config" + e.path.removeprefix("$"), message=e.message)
-            for e in collect_errors(merged, connector.config_type)
+            for e in collect_errors(*reversed(_member(connector.config_type, merged)))
         ] or [FieldError(path="$.config", message="invalid configuration")]
         raise ProblemError(
             "VALIDATION_FAILED", "the configuration does not match the connector's", errors=errors
@@ -163,6 +176,9 @@ async def put_connector(
             row.config = public
             row.secrets_encrypted = encrypted
             row.enabled = body.enabled
+            # Saving the configuration is the admin's answer to a failing connector.
+            row.failing_reason = None
+            row.failing_since = None
             row.updated_at = now
             record(
                 session,
@@ -251,6 +267,7 @@ class Configured:
     config: Any  # an instance of ``connector.config_type``
     row_id: str
     tenant_id: str
+    failing_reason: str | None = None  # the circuit is open (hub/connectors/health.py)
 
 
 def resolve(rt: Runtime, connector: Connector[Any], row: TenantConnector) -> Configured | None:
@@ -265,7 +282,7 @@ def resolve(rt: Runtime, connector: Connector[Any], row: TenantConnector) -> Con
             extra={"tenant_id": row.tenant_id, "connector": row.name},
         )
         return None
-    return Configured(connector, config, row.id, row.tenant_id)
+    return Configured(connector, config, row.id, row.tenant_id, row.failing_reason)
 
 
 async def configured_for_action(
@@ -293,6 +310,20 @@ async def configured_for_action(
                 if configured is not None:
                     return configured
     return None
+
+
+async def configured_by_name(
+    rt: Runtime, registry: ConnectorRegistry, tenant_id: str, name: str
+) -> Configured | None:
+    """The tenant's enabled configuration of connector ``name``, or None."""
+    connector = registry.get(name)
+    if connector is None:
+        return None
+    async with rt.db.session() as session:
+        row = await _row(session, tenant_id, name)
+    if row is None or not row.enabled:
+        return None
+    return resolve(rt, connector, row)
 
 
 async def configured_by_id(

@@ -169,6 +169,36 @@ EVENT_TYPES: dict[str, EventType] = _types(
         },
     ),
     EventType(
+        name="message.delivered",
+        title="Message delivered",
+        description="A message sent to a lead reached the lead's phone or mailbox.",
+        data_type=d.MessageStatusChanged,
+        sample={
+            "message_id": "msg_01jd8w2b6c0e4g8j2m6p0s4v8y",
+            "lead": _LEAD_REF,
+            "channel": "whatsapp",
+            "status": "delivered",
+            "contact_phone": "+5584999990101",
+            "provider": "meta",
+            "provider_message_id": "wamid.HBgMNTU4NDk5OTk5MDEwMRUCABEYEjQ5RkFGMzREMEQ1N0Q3QTY1NwA=",
+        },
+    ),
+    EventType(
+        name="message.read",
+        title="Message read",
+        description="A lead read a message sent to them (where the channel reports it).",
+        data_type=d.MessageStatusChanged,
+        sample={
+            "message_id": "msg_01jd8w2b6c0e4g8j2m6p0s4v8y",
+            "lead": _LEAD_REF,
+            "channel": "whatsapp",
+            "status": "read",
+            "contact_phone": "+5584999990101",
+            "provider": "meta",
+            "provider_message_id": "wamid.HBgMNTU4NDk5OTk5MDEwMRUCABEYEjQ5RkFGMzREMEQ1N0Q3QTY1NwA=",
+        },
+    ),
+    EventType(
         name="appointment.scheduled",
         title="Appointment scheduled",
         description="A callback or meeting with a lead was scheduled.",
@@ -185,6 +215,20 @@ EVENT_TYPES: dict[str, EventType] = _types(
             "cancelled_at": "2025-11-28T11:20:00Z",
             "reason": "Lead asked to move it to next week",
         },
+    ),
+    EventType(
+        name="connector.failing",
+        title="Connector failing",
+        description="A tenant's connector (a WhatsApp or e-mail provider) refused its "
+        "credentials: sends through it stop until an admin fixes its configuration.",
+        data_type=d.ConnectorFailing,
+        sample={
+            "connector": "whatsapp",
+            "connector_id": "con_01jd9a2b3c4d5e6f7g8h9j0k1m",
+            "reason": "Meta 190: the access token has expired",
+            "failing_since": "2025-11-27T10:15:00Z",
+        },
+        hub_only=True,
     ),
     EventType(
         name="subscription.disabled",

@@ -95,20 +95,48 @@ class LeadRef(_Data, kw_only=True):
     contact_name: Short | None = None
 
 
+class Media(_Data, kw_only=True):
+    """What a received attachment is (never its content: the provider keeps that)."""
+
+    kind: Literal["image", "audio", "video", "document", "sticker"]
+    mime_type: Annotated[str, Meta(max_length=255)] | None = None
+    file_name: Annotated[str, Meta(max_length=255)] | None = None
+    caption: Annotated[str, Meta(max_length=4096)] | None = None
+    provider_media_id: Annotated[str, Meta(max_length=255)] | None = None
+    sha256: Annotated[str, Meta(max_length=128)] | None = None
+
+
 class Message(_Data, kw_only=True):
     message_id: Id
-    lead: LeadRef
+    # The lead, when known: the product's own messages name it; a message received
+    # from a number the hub has not written to names none.
+    lead: LeadRef | None = None
     channel: Channel
     direction: Literal["inbound", "outbound"]
     # The lead's side of the conversation: a phone on WhatsApp, an address by e-mail.
     contact_phone: Annotated[str, Meta(max_length=32)] | None = None
     contact_email: Annotated[str, Meta(max_length=320)] | None = None
+    contact_name: Short | None = None
     subject: Annotated[str, Meta(max_length=1000)] | None = None
     body: Text = ""
     template: Short | None = None
+    media: Media | None = None
     provider: Short  # evolution | meta | gmail | ...
     provider_message_id: Annotated[str, Meta(max_length=255)] | None = None
     in_reply_to: Annotated[str, Meta(max_length=255)] | None = None
+
+
+class MessageStatusChanged(_Data, kw_only=True):
+    """A provider's news about a message sent earlier: delivered to, or read by, the lead."""
+
+    message_id: Id
+    lead: LeadRef | None = None
+    channel: Channel
+    status: Literal["delivered", "read"]
+    contact_phone: Annotated[str, Meta(max_length=32)] | None = None
+    contact_email: Annotated[str, Meta(max_length=320)] | None = None
+    provider: Short
+    provider_message_id: Annotated[str, Meta(max_length=255)] | None = None
 
 
 class MessageFailed(Message, kw_only=True):
@@ -142,3 +170,13 @@ class SubscriptionDisabled(_Data, kw_only=True):
     reason: Short
     failing_since: Timestamp | None = None
     disabled_at: Timestamp
+
+
+class ConnectorFailing(_Data, kw_only=True):
+    """Operational: a tenant's connector stopped working (its provider refused the
+    credentials); nothing is sent through it until an admin saves its configuration."""
+
+    connector: Short
+    connector_id: Id
+    reason: Annotated[str, Meta(max_length=300)]
+    failing_since: Timestamp

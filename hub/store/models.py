@@ -3,7 +3,7 @@
 from hub.actions.models import Execution, IdempotencyRecord
 from hub.admin.models import AdminToken
 from hub.audit.models import AuditEntry
-from hub.connectors.models import TenantConnector
+from hub.connectors.models import OutboundMessage, TenantConnector
 from hub.delivery.models import Delivery, DeliveryAttempt
 from hub.events.models import Event
 from hub.hooks.models import Subscription, SubscriptionSecret
@@ -23,6 +23,7 @@ __all__ = [
     "HubSecret",
     "IdempotencyRecord",
     "Integration",
+    "OutboundMessage",
     "Subscription",
     "SubscriptionSecret",
     "Tenant",

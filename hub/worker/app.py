@@ -14,6 +14,7 @@ from arq.worker import Worker
 from prometheus_client import start_http_server
 
 from hub.app import CRON_JOBS, JOBS, Hub
+from hub.connectors.jobs import CONNECTORS
 from hub.delivery.engine import DeliveryEngine
 from hub.delivery.jobs import ENGINE, engine_in
 
@@ -63,7 +64,7 @@ def build_worker(
         poll_delay=poll_delay,
         keep_result=0,
         keep_result_forever=False,
-        ctx={"rt": rt, ENGINE: DeliveryEngine(rt)},
+        ctx={"rt": rt, ENGINE: DeliveryEngine(rt), CONNECTORS: hub.connectors},
         on_startup=on_startup,
         on_shutdown=on_shutdown,
         job_timeout=120,

@@ -107,6 +107,7 @@ async def test_a_registered_connector_works_end_to_end(
         "message_id": "wamid.1",
         "channel": "whatsapp",
         "status": "queued",
+        "send_after": None,
     }
     assert provider.sent == [{"from": "+5585000000000", "to": "+5584999990101", "text": "Bom dia!"}]
     assert provider.tokens == [f"Bearer {TOKEN}"]

@@ -20,9 +20,12 @@ EXPECTED = {
     "message.received",
     "message.sent",
     "message.failed",
+    "message.delivered",
+    "message.read",
     "appointment.scheduled",
     "appointment.cancelled",
     "subscription.disabled",
+    "connector.failing",
 }
 
 

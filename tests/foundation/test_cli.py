@@ -112,14 +112,36 @@ async def test_connector_commands_go_through_the_connectors_service(
 ) -> None:
     env = hub_env(settings)
     tenant = await factory.tenant()
-    # This build registers no configurable connector yet: the catalog says so, and
-    # configuring one is the same clear 404 as over HTTP (nothing stored).
-    assert await admin_cli(env, "connector", "types") == []
+    types = await admin_cli(env, "connector", "types")
+    assert [t["name"] for t in types] == ["whatsapp"]
     assert await admin_cli(env, "connector", "list", tenant["id"]) == []
+    # The configuration comes on stdin (it holds secrets); they are never printed.
+    config = {
+        "provider": "evolution",
+        "base_url": "http://127.0.0.1:9",
+        "instance": "vendas",
+        "api_key": "s3cret-api-key",
+        "inbound_secret": "s3cret-inbound-0123456789abcdef0123",
+    }
+    r = await run_hub(
+        "admin", "connector", "set", tenant["id"], "whatsapp", env=env,
+        stdin=json.dumps(config).encode(),
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    view = json.loads(r.stdout)
+    assert view["secrets_set"] == ["api_key", "inbound_secret"]
+    assert "s3cret" not in r.stdout
+    shown = await admin_cli(env, "connector", "get", tenant["id"], "whatsapp")
+    assert shown["config"]["instance"] == "vendas"
     cases = [
         (["connector", "set", tenant["id"], "nope"], b'{"token": "s3cret"}', "NOT_FOUND"),
         (["connector", "list", "ten_nope"], b"", "no such tenant"),
-        (["connector", "set", tenant["id"], "nope"], b"{not json", "MALFORMED_JSON"),
+        (["connector", "set", tenant["id"], "whatsapp"], b"{not json", "MALFORMED_JSON"),
+        (
+            ["connector", "set", tenant["id"], "whatsapp"],
+            b'{"provider": "meta", "access_token": "s3cret"}',
+            "$.config.phone_number_id",
+        ),
     ]
     for args, stdin, message in cases:
         r = await run_hub("admin", *args, env=env, stdin=stdin)
@@ -127,6 +149,9 @@ async def test_connector_commands_go_through_the_connectors_service(
         assert message in r.stderr, (args, r.stderr)
         assert "s3cret" not in r.stderr
         assert "Traceback" not in r.stderr
+    r = await run_hub("admin", "connector", "delete", tenant["id"], "whatsapp", env=env)
+    assert r.returncode == 0, r.stderr
+    assert await admin_cli(env, "connector", "list", tenant["id"]) == []
 
 
 @pytest.fixture

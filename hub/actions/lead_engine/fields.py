@@ -122,4 +122,4 @@ AwareDateTime = Annotated[
 
 Notes = Annotated[str, Meta(max_length=2000, title="Notes", examples=["Prefers afternoons."])]
 
-MessageStatus = Literal["queued", "sent"]
+MessageStatus = Literal["queued", "sent", "scheduled"]

@@ -8,7 +8,7 @@ import msgspec
 from msgspec import Meta
 
 from hub.actions.handlers import ActionCall
-from hub.actions.lead_engine.fields import Email, LeadId, MessageStatus, Phone
+from hub.actions.lead_engine.fields import AwareDateTime, Email, LeadId, MessageStatus, Phone
 from hub.actions.lead_engine.sandbox_data import lead_ref, synthetic_id
 from hub.actions.spec import ActionSpec, Simulation
 
@@ -19,6 +19,8 @@ class MessageOutput(msgspec.Struct, kw_only=True):
     message_id: Annotated[str, Meta(examples=["msg_01jd2w4r6t8v0x2z4b6d8f0h2k"])]
     channel: Literal["whatsapp", "email"]
     status: MessageStatus = "queued"
+    # When a ``scheduled`` message will be sent (the channel's sending window opens).
+    send_after: AwareDateTime | None = None
 
 
 class SendWhatsAppMessageInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -55,6 +57,15 @@ class SendWhatsAppMessageInput(msgspec.Struct, forbid_unknown_fields=True, kw_on
         dict[Annotated[str, Meta(max_length=64)], Annotated[str, Meta(max_length=1024)]],
         Meta(description="Template variables by name.", examples=[{"name": "João"}]),
     ] = {}
+    language: Annotated[
+        str,
+        Meta(
+            pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$",
+            title="Template language",
+            description="The approved template's language code (WhatsApp Cloud API).",
+            examples=["pt_BR"],
+        ),
+    ] = "pt_BR"
     lead_id: LeadId | None = None
 
     # What __post_init__ checks, as the document states it (hub.actions.routes).

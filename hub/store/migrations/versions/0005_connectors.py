@@ -1,4 +1,5 @@
-"""connectors: each tenant's configured connectors (hub/connectors).
+"""connectors: each tenant's configured connectors and the messages channel
+connectors send (hub/connectors).
 
 Revision ID: 0005
 Revises: 0004
@@ -29,6 +30,8 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("secrets_encrypted", sa.Text(), nullable=True),
+        sa.Column("failing_reason", sa.String(length=300), nullable=True),
+        sa.Column("failing_since", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -42,8 +45,45 @@ def upgrade() -> None:
             batch_op.f("ix_tenant_connectors_tenant_id"), ["tenant_id"], unique=False
         )
 
+    op.create_table(
+        "outbound_messages",
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("tenant_id", sa.String(length=40), nullable=False),
+        sa.Column("integration_id", sa.String(length=40), nullable=False),
+        sa.Column("connector", sa.String(length=40), nullable=False),
+        sa.Column("idempotency_id", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("recipient", sa.String(length=320), nullable=False),
+        sa.Column("lead_id", sa.String(length=128), nullable=True),
+        sa.Column(
+            "payload",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("send_after", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("provider_message_id", sa.String(length=255), nullable=True),
+        sa.Column("error_code", sa.String(length=64), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_outbound_messages_tenant_id_tenants")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbound_messages")),
+        sa.UniqueConstraint("idempotency_id", name=op.f("uq_outbound_messages_idempotency_id")),
+    )
+    with op.batch_alter_table("outbound_messages", schema=None) as batch_op:
+        batch_op.create_index("ix_outbound_messages_due", ["status", "send_after"], unique=False)
+        batch_op.create_index(
+            "ix_outbound_messages_provider_id", ["tenant_id", "provider_message_id"], unique=False
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbound_messages", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbound_messages_provider_id")
+        batch_op.drop_index("ix_outbound_messages_due")
+    op.drop_table("outbound_messages")
     with op.batch_alter_table("tenant_connectors", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_tenant_connectors_tenant_id"))
     op.drop_table("tenant_connectors")
