@@ -35,6 +35,7 @@ from hub.clock import Clock
 from hub.config import Settings
 from hub.connectors import jobs as connectors_jobs
 from hub.connectors import routes as connectors_routes
+from hub.connectors.health import failing_probe
 from hub.connectors.protocol import Connector, ConnectorRegistry
 from hub.connectors.routing import ConnectorRouter
 from hub.delivery import jobs as delivery_jobs
@@ -52,7 +53,7 @@ from hub.tenancy import routes as tenancy_routes
 from hub.web.asgi import RequestContext
 from hub.web.guard import parameter_guard
 from hub.web.handlers import EXCEPTION_HANDLERS
-from hub.web.health import OPERATIONS_ROUTES, Probes
+from hub.web.health import OPERATIONS_ROUTES, Probe, Probes
 from hub.web.openapi import build_openapi
 from hub.web.options import with_options
 from hub.web.reference import LocalSwaggerUI
@@ -141,7 +142,10 @@ def assemble(rt: Runtime, *, connectors: Sequence[Connector[Any]] | None = None)
     registry = ConnectorRegistry.of(default_connectors() if connectors is None else connectors)
     product = UpstreamConnector()
     actions = build_actions(rt, resolver=ConnectorRouter(rt, registry, product))
-    probes = {"action_rate_limits": actions.limiter.readiness}
+    probes: dict[str, Probe] = {
+        "action_rate_limits": actions.limiter.readiness,
+        "connectors": failing_probe(rt),
+    }
     for connector in registry:
         probes.update({f"{connector.name}_{k}": p for k, p in connector.probes().items()})
     return Hub(

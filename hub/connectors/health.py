@@ -10,9 +10,10 @@ saving the configuration again closes it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from prometheus_client import Counter
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from hub.actions.handlers import ActionFailed
 from hub.audit.service import record
@@ -85,3 +86,20 @@ async def mark_failing(
     except DATABASE_ERRORS:
         # The refusal still reaches the caller; the next refusal records it.
         log.warning("could not record a failing connector", exc_info=True)
+
+
+def failing_probe(rt: Runtime) -> Callable[[], Awaitable[str]]:
+    """/readyz: "ok", or how many tenant connectors are failing (degraded, not unready)."""
+
+    async def probe() -> str:
+        async with rt.db.session() as session:
+            failing = await session.scalar(
+                select(func.count())
+                .select_from(TenantConnector)
+                .where(TenantConnector.failing_since.is_not(None))
+            )
+        return (
+            "ok" if not failing else f"{failing} failing (GET /admin/v1/tenants/{{id}}/connectors)"
+        )
+
+    return probe

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
 
 import msgspec
 from litestar import Response, get
@@ -26,8 +27,9 @@ class Readiness(msgspec.Struct):
 
 
 # A capability's degraded-but-serving state (e.g. the actions' in-process rate-limit
-# fallback): "ok", or what is degraded. The composition root names them.
-Probe = Callable[[], str]
+# fallback, tenants' failing connectors): "ok", or what is degraded. A probe that must
+# ask the database is a coroutine function. The composition root names them.
+Probe = Callable[[], str | Awaitable[str]]
 
 
 class Probes:
@@ -55,7 +57,12 @@ async def check_dependencies(rt: Runtime, probes: Probes) -> dict[str, str]:
         checks["redis"] = "unreachable"
     # Shown, and they make the status "degraded", never unready.
     for name, probe in probes.by_name.items():
-        checks[name] = probe()
+        try:
+            async with asyncio.timeout(2):
+                answer = probe()
+                checks[name] = await answer if inspect.isawaitable(answer) else answer
+        except Exception:
+            checks[name] = "unknown"
     return checks
 
 
