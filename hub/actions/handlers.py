@@ -31,15 +31,17 @@ if TYPE_CHECKING:
     from hub.runtime import Runtime
 
 # Failure codes a handler may raise: answered as problems, never stored. RATE_LIMITED
-# is a provider's throttling (with Retry-After); the last two are a tenant's
-# configuration problem an admin can fix, so a retry may succeed.
+# and QUOTA_EXCEEDED are a provider's or a channel's limits (with Retry-After); the
+# last three are a tenant's configuration an admin can fix, so a retry may succeed.
 RetriableCode = Literal[
     "UPSTREAM_ERROR",
     "UPSTREAM_TIMEOUT",
     "UNAVAILABLE",
     "RATE_LIMITED",
+    "QUOTA_EXCEEDED",
     "TARGET_NOT_ALLOWED",
     "NO_HANDLER",
+    "RECIPIENT_SUPPRESSED",
 ]
 RETRIABLE_CODES: frozenset[str] = frozenset(get_args(RetriableCode))
 
@@ -79,13 +81,21 @@ class ActionRejected(Exception):
 class ActionFailed(Exception):
     """A retriable failure: the key is released, the client may retry with it."""
 
-    def __init__(self, code: RetriableCode, detail: str, *, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        code: RetriableCode,
+        detail: str,
+        *,
+        retry_after: int | None = None,
+        errors: Sequence[FieldError] = (),
+    ) -> None:
         if code not in RETRIABLE_CODES:
             raise ValueError(f"{code} is not a retriable failure code")
         super().__init__(detail)
         self.code: RetriableCode = code
         self.detail = detail
         self.retry_after = retry_after
+        self.errors = list(errors)
 
 
 class ActionHandler(Protocol):

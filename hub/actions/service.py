@@ -210,6 +210,7 @@ async def _execute(
         problem = ProblemError(
             failed.code,
             failed.detail,
+            errors=failed.errors,
             headers=(
                 {"Retry-After": str(failed.retry_after)} if failed.retry_after is not None else {}
             ),

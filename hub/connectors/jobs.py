@@ -10,7 +10,7 @@ from arq import cron
 
 from hub.connectors import sends
 from hub.connectors.health import mark_failing
-from hub.connectors.protocol import ConnectorRegistry, CredentialsRejected
+from hub.connectors.protocol import ConnectorRegistry, ConnectorUnusable
 from hub.connectors.service import configured_by_name
 from hub.events.ingest import publish_internal
 from hub.runtime import Runtime
@@ -66,7 +66,7 @@ async def send_due(rt: Runtime, registry: ConnectorRegistry) -> int:
             continue
         try:
             await configured.connector.send_scheduled(rt, configured.config, message)
-        except CredentialsRejected as refused:
+        except ConnectorUnusable as refused:
             await mark_failing(
                 rt,
                 tenant_id=message.tenant_id,
@@ -74,7 +74,7 @@ async def send_due(rt: Runtime, registry: ConnectorRegistry) -> int:
                 connector_id=configured.row_id,
                 reason=refused.reason,
             )
-            await _gone(rt, message, "credentials_rejected")
+            await _gone(rt, message, "connector_failing")
         except DATABASE_ERRORS:
             raise
         except Exception:

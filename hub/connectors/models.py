@@ -40,6 +40,7 @@ class OutboundMessage(Base):
     __table_args__ = (
         Index("ix_outbound_messages_due", "status", "send_after"),
         Index("ix_outbound_messages_provider_id", "tenant_id", "provider_message_id"),
+        Index("ix_outbound_messages_recent", "tenant_id", "connector", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)  # msg_...
@@ -48,7 +49,8 @@ class OutboundMessage(Base):
     connector: Mapped[str] = mapped_column(String(40))
     # The action call's Idempotency-Key record: one message per key, whatever the retries.
     idempotency_id: Mapped[str] = mapped_column(String(64), unique=True)
-    status: Mapped[str] = mapped_column(String(16))  # scheduled | sending | sent | failed
+    # scheduled | sending | sent | failed, then (e-mail) delivered | bounced | complained
+    status: Mapped[str] = mapped_column(String(16))
     recipient: Mapped[str] = mapped_column(String(320))
     lead_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
@@ -58,3 +60,15 @@ class OutboundMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Suppression(Base):
+    """An address a tenant's e-mail must not reach: it hard-bounced, complained, or an
+    admin put it here. Cleared only by an admin."""
+
+    __tablename__ = "suppressions"
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    address: Mapped[str] = mapped_column(String(320), primary_key=True)  # lower case
+    reason: Mapped[str] = mapped_column(String(32))  # hard_bounce | complaint | manual
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -87,16 +87,23 @@ class InboundReply:
     media_type: str = "text/plain"
 
 
-class CredentialsRejected(ActionFailed):
+class ConnectorUnusable(ActionFailed):
+    """The tenant's connector must not be used until an admin acts: the hub marks it
+    failing (its circuit opens: no more calls), audits it, counts it and publishes
+    ``connector.failing``; saving the configuration closes it. ``reason`` is shown to
+    operators: never a secret in it."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__("UPSTREAM_ERROR", detail)
+        self.reason = reason[:300]
+
+
+class CredentialsRejected(ConnectorUnusable):
     """The provider refused the connector's credentials (an expired token, a deleted
-    instance): no call can succeed until an admin fixes the configuration. The hub then
-    marks the tenant's connector failing (its circuit opens: no more calls), audits it,
-    counts it and publishes ``connector.failing``; saving the configuration closes it.
-    ``reason`` is shown to operators: never a secret in it."""
+    instance): no call can succeed until an admin fixes the configuration."""
 
     def __init__(self, reason: str) -> None:
-        super().__init__("UPSTREAM_ERROR", f"the provider refused the credentials: {reason}")
-        self.reason = reason[:300]
+        super().__init__(reason, f"the provider refused the credentials: {reason}")
 
 
 class Connector(Generic[ConfigT]):

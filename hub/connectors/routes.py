@@ -7,13 +7,15 @@ from typing import Any
 
 from litestar import Response, delete, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 
 from hub.admin.requests import admin_of
 from hub.admin.schemas import Page
-from hub.connectors import inbound, service
+from hub.connectors import inbound, service, suppressions
 from hub.connectors.protocol import ConnectorRegistry, InboundRequest
 from hub.connectors.schemas import ConnectorPut, ConnectorType, ConnectorView
+from hub.connectors.suppressions import SuppressionView
+from hub.web.query import PageLimit
 from hub.web.requests import AnyRequest, body_of, runtime_of
 
 TAGS = ["admin"]
@@ -106,6 +108,38 @@ async def delete_tenant_connector(
     await service.delete_connector(runtime_of(request), connectors, admin, tenant_id, name)
 
 
+@get("/tenants/{tenant_id:str}/suppressions", tags=TAGS)
+async def list_tenant_suppressions(
+    request: AnyRequest,
+    tenant_id: FromPath[str],
+    cursor: FromQuery[str | None] = None,
+    limit: PageLimit = 100,
+) -> Page[SuppressionView]:
+    """List a tenant's suppressed e-mail addresses.
+
+    Addresses that hard-bounced or complained (added by the e-mail connector from its
+    provider's webhooks) or that an admin added; sends to them answer 422
+    `RECIPIENT_SUPPRESSED`. Paged by `next_cursor` (the last address).
+    """
+    admin = await admin_of(request)
+    items = await suppressions.list_suppressions(
+        runtime_of(request), admin, tenant_id, after=cursor, limit=limit
+    )
+    return Page(items=items, next_cursor=items[-1].address if len(items) == limit else None)
+
+
+@delete("/tenants/{tenant_id:str}/suppressions/{address:str}", status_code=204, tags=TAGS)
+async def clear_tenant_suppression(
+    request: AnyRequest, tenant_id: FromPath[str], address: FromPath[str]
+) -> None:
+    """Clear a suppressed address.
+
+    The tenant's e-mail may reach it again (repeatable; audited, without the address).
+    """
+    admin = await admin_of(request)
+    await suppressions.clear(runtime_of(request), admin, tenant_id, address)
+
+
 async def _inbound(
     request: AnyRequest, connectors: ConnectorRegistry, connector: str, connector_id: str
 ) -> Response[bytes]:
@@ -122,7 +156,7 @@ async def _inbound(
 
 
 INBOUND = "/inbound/{connector:str}/{connector_id:str}"
-INBOUND_OPT = {"errors": ("UNAUTHENTICATED",), "response": bytes}
+INBOUND_OPT = {"errors": ("UNAUTHENTICATED", "FORBIDDEN"), "response": bytes}
 
 
 @post(INBOUND, status_code=200, tags=["inbound"], opt=INBOUND_OPT)
@@ -164,4 +198,6 @@ ADMIN_ROUTES: list[Any] = [
     get_tenant_connector,
     put_tenant_connector,
     delete_tenant_connector,
+    list_tenant_suppressions,
+    clear_tenant_suppression,
 ]

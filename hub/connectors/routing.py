@@ -13,7 +13,7 @@ from typing import Any
 from hub.actions.handlers import ActionCall, ActionFailed, ActionHandler
 from hub.connectors.health import circuit_open, mark_failing
 from hub.connectors.product import ProductConfig, product_config
-from hub.connectors.protocol import Connector, ConnectorRegistry, CredentialsRejected
+from hub.connectors.protocol import Connector, ConnectorRegistry, ConnectorUnusable
 from hub.connectors.service import Configured, configured_for_action
 from hub.runtime import Runtime
 from hub.store.driver import DATABASE_ERRORS
@@ -29,7 +29,7 @@ def _bound(configured: Configured) -> ActionHandler:
             raise circuit_open(connector.name, configured.failing_reason)
         try:
             return await connector.handle(rt, config, call)
-        except CredentialsRejected as refused:
+        except ConnectorUnusable as refused:
             if configured.row_id:  # the product has no row: its failure is the tenant's
                 await mark_failing(
                     rt,

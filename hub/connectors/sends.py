@@ -88,6 +88,11 @@ async def mark_sent(rt: Runtime, message_id: str, provider_message_id: str) -> N
     await _set(rt, message_id, status=SENT, provider_message_id=provider_message_id)
 
 
+async def set_status(rt: Runtime, message_id: str, status: str) -> None:
+    """What the provider said of a sent message (e-mail: delivered, bounced, complained)."""
+    await _set(rt, message_id, status=status)
+
+
 async def mark_failed(rt: Runtime, message_id: str, error_code: str) -> None:
     await _set(rt, message_id, status=FAILED, error_code=error_code[:64])
 

@@ -85,6 +85,19 @@ _WHATSAPP_SENT: dict[str, Any] = {
 }
 
 
+_EMAIL: dict[str, Any] = {
+    "message_id": "msg_01jd8x0a4d8g2j6m0q4t8w2a6d",
+    "lead": _LEAD_REF,
+    "recipient": "compras@paodourado.example",
+    "subject": "Pedido de Natal - Padaria Pão Dourado",
+    "template_id": "proposal_email",
+    "template_version": "3",
+    "provider": "ses",
+    "provider_message_id": "0100019a2b3c4d5e-6f7a8b9c-0d1e-2f3a-4b5c-6d7e8f9a0b1c-000000",
+    "rfc822_message_id": "<msg_01jd8x0a4d8g2j6m0q4t8w2a6d@mail.alquimista.example>",
+}
+
+
 def _types(*types: EventType) -> dict[str, EventType]:
     return {t.name: t for t in types}
 
@@ -215,6 +228,47 @@ EVENT_TYPES: dict[str, EventType] = _types(
             "cancelled_at": "2025-11-28T11:20:00Z",
             "reason": "Lead asked to move it to next week",
         },
+    ),
+    EventType(
+        name="email.sent",
+        title="E-mail sent",
+        description="A tenant's e-mail connector handed an e-mail to its provider.",
+        data_type=d.EmailEvent,
+        sample=_EMAIL,
+    ),
+    EventType(
+        name="email.delivered",
+        title="E-mail delivered",
+        description="The recipient's mail server accepted the e-mail.",
+        data_type=d.EmailEvent,
+        sample=_EMAIL,
+    ),
+    EventType(
+        name="email.bounced",
+        title="E-mail bounced",
+        description="The e-mail could not be delivered: a hard bounce (the address is "
+        "suppressed from then on) or a soft one.",
+        data_type=d.EmailBounced,
+        sample={
+            **_EMAIL,
+            "bounce_type": "hard",
+            "diagnostic": "smtp; 550 5.1.1 <compras@paodourado.example>: user unknown",
+        },
+    ),
+    EventType(
+        name="email.complained",
+        title="E-mail marked as spam",
+        description="The recipient reported the e-mail as spam (the address is suppressed "
+        "from then on).",
+        data_type=d.EmailComplained,
+        sample={**_EMAIL, "feedback_type": "abuse"},
+    ),
+    EventType(
+        name="email.rejected",
+        title="E-mail rejected",
+        description="The provider refused to send the e-mail (e.g. a virus was found).",
+        data_type=d.EmailRejected,
+        sample={**_EMAIL, "reason": "Bad content"},
     ),
     EventType(
         name="connector.failing",

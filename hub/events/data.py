@@ -180,3 +180,31 @@ class ConnectorFailing(_Data, kw_only=True):
     connector_id: Id
     reason: Annotated[str, Meta(max_length=300)]
     failing_since: Timestamp
+
+
+class EmailEvent(_Data, kw_only=True):
+    """An e-mail's news from its provider (or the hub's own, for ``email.sent``)."""
+
+    message_id: Id  # the hub's message id when the e-mail was sent through the hub
+    lead: LeadRef | None = None
+    recipient: Annotated[str, Meta(max_length=320)]
+    subject: Annotated[str, Meta(max_length=1000)] | None = None
+    template_id: Short | None = None
+    template_version: Short | None = None
+    provider: Short  # ses | sendgrid | mailgun | smtp
+    provider_message_id: Annotated[str, Meta(max_length=255)] | None = None
+    rfc822_message_id: Annotated[str, Meta(max_length=998)] | None = None
+
+
+class EmailBounced(EmailEvent, kw_only=True):
+    bounce_type: Literal["hard", "soft"]
+    # The receiving server's words (they often echo the address: policies drop them).
+    diagnostic: Annotated[str, Meta(max_length=2000)] | None = None
+
+
+class EmailComplained(EmailEvent, kw_only=True):
+    feedback_type: Short | None = None  # abuse | fraud | not-spam | ...
+
+
+class EmailRejected(EmailEvent, kw_only=True):
+    reason: Annotated[str, Meta(max_length=500)] | None = None

@@ -3,7 +3,7 @@
 from hub.actions.models import Execution, IdempotencyRecord
 from hub.admin.models import AdminToken
 from hub.audit.models import AuditEntry
-from hub.connectors.models import OutboundMessage, TenantConnector
+from hub.connectors.models import OutboundMessage, Suppression, TenantConnector
 from hub.delivery.models import Delivery, DeliveryAttempt
 from hub.events.models import Event
 from hub.hooks.models import Subscription, SubscriptionSecret
@@ -26,6 +26,7 @@ __all__ = [
     "OutboundMessage",
     "Subscription",
     "SubscriptionSecret",
+    "Suppression",
     "Tenant",
     "TenantConnector",
 ]

@@ -108,6 +108,7 @@ async def test_a_registered_connector_works_end_to_end(
         "channel": "whatsapp",
         "status": "queued",
         "send_after": None,
+        "rfc822_message_id": None,
     }
     assert provider.sent == [{"from": "+5585000000000", "to": "+5584999990101", "text": "Bom dia!"}]
     assert provider.tokens == [f"Bearer {TOKEN}"]
@@ -281,7 +282,13 @@ def test_every_connectors_route_is_documented() -> None:
     from hub.connectors import routes
 
     doc = (Path(__file__).resolve().parents[2] / "docs/connectors.md").read_text()
-    names = {"tenant_id": "id", "connector_id": "id", "connector": "name", "name": "name"}
+    names = {
+        "tenant_id": "id",
+        "connector_id": "id",
+        "connector": "name",
+        "name": "name",
+        "address": "address",
+    }
     for prefix, handlers in (
         ("/admin/v1", routes.ADMIN_ROUTES),
         ("/v1", routes.INTEGRATION_ROUTES),

@@ -26,6 +26,11 @@ EXPECTED = {
     "appointment.cancelled",
     "subscription.disabled",
     "connector.failing",
+    "email.sent",
+    "email.delivered",
+    "email.bounced",
+    "email.complained",
+    "email.rejected",
 }
 
 

@@ -21,6 +21,8 @@ class MessageOutput(msgspec.Struct, kw_only=True):
     status: MessageStatus = "queued"
     # When a ``scheduled`` message will be sent (the channel's sending window opens).
     send_after: AwareDateTime | None = None
+    # The e-mail's Message-ID header, chosen by the hub (bounces and replies carry it).
+    rfc822_message_id: Annotated[str, Meta(max_length=998)] | None = None
 
 
 class SendWhatsAppMessageInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -145,7 +147,41 @@ class SendEmailInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         | None
     ) = None
     cc: Annotated[list[Email], Meta(max_length=50, title="Cc")] = []
+    bcc: Annotated[
+        list[Email],
+        Meta(max_length=50, title="Bcc", description="Blind copies (never shown in the e-mail)."),
+    ] = []
     reply_to: Email | None = None
+    # The product's template this final content came from (connectors never render
+    # templates): carried in the message's headers, its audit record and its events.
+    template_id: (
+        Annotated[
+            str,
+            Meta(
+                min_length=1,
+                max_length=100,
+                pattern=r"^[A-Za-z0-9_.:-]+$",
+                title="Template id",
+                description="The product's template this content was rendered from.",
+                examples=["proposal_email"],
+            ),
+        ]
+        | None
+    ) = None
+    template_version: (
+        Annotated[
+            str,
+            Meta(
+                min_length=1,
+                max_length=50,
+                pattern=r"^[A-Za-z0-9_.:-]+$",
+                title="Template version",
+                description="The version of that template.",
+                examples=["3"],
+            ),
+        ]
+        | None
+    ) = None
     lead_id: LeadId | None = None
 
     # What __post_init__ checks, as the document states it (hub.actions.routes).

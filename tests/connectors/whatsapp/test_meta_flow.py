@@ -196,6 +196,7 @@ async def test_a_retry_after_a_lost_answer_never_sends_twice_and_the_status_sett
         "channel": "whatsapp",
         "status": "queued",
         "send_after": None,
+        "rfc822_message_id": None,
     }
     assert len(graph.calls) == 1  # never a second message
 

@@ -77,10 +77,26 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_outbound_messages_provider_id", ["tenant_id", "provider_message_id"], unique=False
         )
+        batch_op.create_index(
+            "ix_outbound_messages_recent", ["tenant_id", "connector", "created_at"], unique=False
+        )
+    op.create_table(
+        "suppressions",
+        sa.Column("tenant_id", sa.String(length=40), nullable=False),
+        sa.Column("address", sa.String(length=320), nullable=False),
+        sa.Column("reason", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_suppressions_tenant_id_tenants")
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "address", name=op.f("pk_suppressions")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("suppressions")
     with op.batch_alter_table("outbound_messages", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbound_messages_recent")
         batch_op.drop_index("ix_outbound_messages_provider_id")
         batch_op.drop_index("ix_outbound_messages_due")
     op.drop_table("outbound_messages")

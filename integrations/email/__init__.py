@@ -1,0 +1,1 @@
+"""The e-mail connector: Amazon SES, SendGrid, Mailgun and SMTP behind one interface."""
