@@ -58,6 +58,7 @@ from hub.web.openapi import build_openapi
 from hub.web.options import with_options
 from hub.web.reference import LocalSwaggerUI
 from hub.web.requests import AnyRequest
+from integrations.email.connector import EmailConnector
 from integrations.upstream import UpstreamConnector
 from integrations.whatsapp.connector import WhatsAppConnector
 
@@ -130,7 +131,7 @@ class Hub:
 
 # The connectors a hub runs unless told otherwise: every one tenants may configure.
 def default_connectors() -> list[Connector[Any]]:
-    return [WhatsAppConnector()]
+    return [WhatsAppConnector(), EmailConnector()]
 
 
 def assemble(rt: Runtime, *, connectors: Sequence[Connector[Any]] | None = None) -> Hub:

@@ -53,6 +53,7 @@ INTEGRATIONS = 5
 MEASURED, WARMUP = "bench", "warmup"  # message ids wamid.<run>.<n>
 DRAIN_SECONDS = 30.0
 TARGET_P95_MS = 200.0
+WINDOW_SECONDS = 10.0  # for the p95 timeline
 HUB_DEFAULT_HOOK_RATE = 20.0  # hub.hooks.service.DEFAULT_RATE_PER_SECOND
 
 
@@ -415,6 +416,8 @@ def main(argv: list[str] | None = None) -> int:
         drained = f"drained {after.drained_s:.1f} s after the load"
     else:
         drained = f"NOT drained {DRAIN_SECONDS:g} s after the load"
+    for name, result in (("a", a), ("b", b)):
+        print(f"({name}) p95 ms per {WINDOW_SECONDS:g} s: {result.p95_by_window(WINDOW_SECONDS)}")
     print(
         f"after (b): message.received events stored {after.events} (message ids "
         f"{after.distinct}/{b.sent} sent, duplicated {after.duplicated}, unexpected "

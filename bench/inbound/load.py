@@ -38,6 +38,7 @@ class LoadResult:
     other_statuses: dict[int, int] = field(default_factory=dict)  # non-2xx, non-5xx
     send_span_s: float = 0.0  # from the first request's due moment to the last's send
     latencies_ms: list[float] = field(default_factory=list)  # of the 2xx answers
+    due_s: list[float] = field(default_factory=list)  # when each of them was due
 
     @property
     def non_2xx(self) -> int:
@@ -46,6 +47,14 @@ class LoadResult:
     def p(self, q: float) -> float:
         """The q-quantile of the 2xx latencies (ms)."""
         return percentile(sorted(self.latencies_ms), q)
+
+    def p95_by_window(self, window_s: float) -> list[float]:
+        """p95 (ms) of the 2xx answers due in each successive ``window_s`` seconds:
+        a steady rise is the server falling behind, a spike a stall."""
+        windows: dict[int, list[float]] = {}
+        for due, latency in zip(self.due_s, self.latencies_ms, strict=True):
+            windows.setdefault(int(due // window_s), []).append(latency)
+        return [round(percentile(sorted(windows[k]), 0.95), 1) for k in sorted(windows)]
 
     def summary(self) -> dict[str, object]:
         lat = sorted(self.latencies_ms)
@@ -74,7 +83,7 @@ async def open_loop(
     connector = aiohttp.TCPConnector(limit=CONNECTION_LIMIT)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
 
-        async def one(n: int, due: float) -> None:
+        async def one(n: int, due: float, offset: float) -> None:
             body, headers = make(n)
             try:
                 async with session.post(url, data=body, headers=headers) as response:
@@ -86,6 +95,7 @@ async def open_loop(
             if 200 <= status < 300:
                 result.ok_2xx += 1
                 result.latencies_ms.append((time.perf_counter() - due) * 1000.0)
+                result.due_s.append(offset)
             elif status >= 500:
                 result.status_5xx += 1
             else:
@@ -95,11 +105,12 @@ async def open_loop(
         tasks: list[asyncio.Task[None]] = []
         start = time.perf_counter()
         for i in range(total):
-            due = start + i / rate
+            offset = i / rate
+            due = start + offset
             delay = due - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(first + i, due)))
+            tasks.append(asyncio.create_task(one(first + i, due, offset)))
         # Like `due`, the span counts the first request's interval: total / span ~ rate.
         result.send_span_s = time.perf_counter() - start + 1 / rate
         result.sent = total

@@ -110,5 +110,7 @@ async def receive(
     except ProblemError:
         INBOUND_REQUESTS.labels(label, "unavailable").inc()
         raise
+    if reply.on_stored is not None:
+        await reply.on_stored()
     INBOUND_REQUESTS.labels(label, "accepted").inc()
     return reply

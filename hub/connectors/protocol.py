@@ -23,7 +23,7 @@ are registered with the composition root (``hub.app.assemble(rt, connectors=…)
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
@@ -85,6 +85,9 @@ class InboundReply:
     status: int = 200
     body: bytes = b""
     media_type: str = "text/plain"
+    # Called once the events are stored (not when storing failed and the provider will
+    # retry): what the connector must remember only of calls it accepted for good.
+    on_stored: Callable[[], Awaitable[None]] | None = None
 
 
 class ConnectorUnusable(ActionFailed):

@@ -23,6 +23,7 @@ wrote to from that number.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
@@ -277,9 +278,7 @@ class WhatsAppConnector(Connector[WhatsAppConfig]):
         if not reply.events:
             return reply
         events = await self._tied_back(rt, request.tenant_id, reply.events)
-        return InboundReply(
-            events=events, status=reply.status, body=reply.body, media_type=reply.media_type
-        )
+        return dataclasses.replace(reply, events=events)
 
     async def _tied_back(
         self, rt: Runtime, tenant_id: str, events: Sequence[InboundEvent]

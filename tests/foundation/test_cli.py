@@ -113,7 +113,7 @@ async def test_connector_commands_go_through_the_connectors_service(
     env = hub_env(settings)
     tenant = await factory.tenant()
     types = await admin_cli(env, "connector", "types")
-    assert [t["name"] for t in types] == ["whatsapp"]
+    assert [t["name"] for t in types] == ["whatsapp", "email"]
     assert await admin_cli(env, "connector", "list", tenant["id"]) == []
     # The configuration comes on stdin (it holds secrets); they are never printed.
     config = {
