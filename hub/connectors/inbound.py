@@ -21,7 +21,7 @@ from hub.connectors.metrics import INBOUND_EVENTS, INBOUND_REQUESTS
 from hub.connectors.protocol import ConnectorRegistry, InboundEvent, InboundReply, InboundRequest
 from hub.connectors.service import Configured, configured_by_id
 from hub.events.catalog import EVENT_TYPES
-from hub.events.ingest import NewEvent, store_events
+from hub.events.ingest import NewEvent, store_events, store_one
 from hub.events.metrics import count_events
 from hub.runtime import Runtime
 from hub.web.errors import ProblemError
@@ -70,13 +70,19 @@ async def publish_inbound(
             )
         else:
             good.append(normalized)
-    stored = await store_events(
-        rt,
-        tenant_id=configured.tenant_id,
-        integration_id=configured.row_id,  # the publisher: this tenant connector
-        sandbox=False,
-        events=good,
-    )
+    publisher = configured.row_id  # the events' integration_id: this tenant connector
+    if len(good) == 1:  # most webhook calls: the store's single-statement path
+        stored = await store_one(
+            rt,
+            tenant_id=configured.tenant_id,
+            integration_id=publisher,
+            sandbox=False,
+            event=good[0],
+        )
+    else:
+        stored = await store_events(
+            rt, tenant_id=configured.tenant_id, integration_id=publisher, sandbox=False, events=good
+        )
     INBOUND_EVENTS.labels(name, "accepted").inc(len(stored.accepted))
     INBOUND_EVENTS.labels(name, "duplicate").inc(len(stored.duplicates))
     count_events("accepted", Tally(e.type for _, e in stored.accepted))

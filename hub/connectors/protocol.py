@@ -156,6 +156,11 @@ class ConnectorRegistry:
     """The connectors a hub knows, by name (built once by the composition root)."""
 
     by_name: Mapping[str, Connector[Any]] = field(default_factory=dict)
+    # Inbound URLs resolved recently (hub/connectors/service.py): by (name, id), with
+    # when they were. Per hub, bounded; a change through this hub forgets its entry.
+    resolved: dict[tuple[str, str], tuple[float, Any]] = field(
+        default_factory=dict, compare=False, hash=False
+    )
 
     @classmethod
     def of(cls, connectors: Sequence[Connector[Any]]) -> ConnectorRegistry:
@@ -168,6 +173,10 @@ class ConnectorRegistry:
 
     def get(self, name: str) -> Connector[Any] | None:
         return self.by_name.get(name)
+
+    def forget(self, connector_id: str) -> None:
+        for key in [k for k in self.resolved if k[1] == connector_id]:
+            del self.resolved[key]
 
     def __iter__(self) -> Iterator[Connector[Any]]:
         return iter(self.by_name.values())

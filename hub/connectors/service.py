@@ -8,6 +8,7 @@ entry names the fields that changed, never their values.
 from __future__ import annotations
 
 import logging
+import time
 import typing
 from dataclasses import dataclass
 from typing import Any
@@ -195,6 +196,7 @@ async def put_connector(
         raise ProblemError(
             "CONFLICT", "the connector was configured concurrently; read it and retry"
         ) from None
+    registry.forget(row.id)
     return view(connector, row, list(secrets)), created
 
 
@@ -254,6 +256,7 @@ async def delete_connector(
             target_id=row.id,
             details={"connector": name},
         )
+    registry.forget(row.id)
 
 
 # -- resolution: stored row -> the Struct a connector receives ----------------------------
@@ -326,10 +329,33 @@ async def configured_by_name(
     return resolve(rt, connector, row)
 
 
+# How long an inbound URL's resolution is reused: a provider's burst of webhooks costs
+# one lookup and one decryption, and a change made through another process is seen
+# within this (one made through this hub at once).
+RESOLVED_SECONDS = 5.0
+RESOLVED_MAX = 10_000
+
+
 async def configured_by_id(
     rt: Runtime, registry: ConnectorRegistry, name: str, connector_id: str
 ) -> Configured | None:
     """An inbound URL's connector: enabled, of an active tenant, of that name."""
+    key = (name, connector_id)
+    cached = registry.resolved.get(key)
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < RESOLVED_SECONDS:
+        found: Configured | None = cached[1]
+        return found
+    configured = await _configured_by_id(rt, registry, name, connector_id)
+    if len(registry.resolved) >= RESOLVED_MAX:
+        registry.resolved.clear()  # unknown ids probed at random must not grow it
+    registry.resolved[key] = (now, configured)
+    return configured
+
+
+async def _configured_by_id(
+    rt: Runtime, registry: ConnectorRegistry, name: str, connector_id: str
+) -> Configured | None:
     connector = registry.get(name)
     if connector is None or not connector.inbound:
         return None

@@ -252,7 +252,7 @@ async def store_events(
     return stored
 
 
-async def _store_one(
+async def store_one(
     rt: Runtime, *, tenant_id: str, integration_id: str, sandbox: bool, event: NewEvent
 ) -> Stored:
     """``store_events`` for one event, through the backend's outbox store (on Postgres
@@ -362,7 +362,7 @@ async def publish_internal(
         raise ValueError(f"{event_type} data does not fit its schema: {exc}") from None
     now = rt.clock.now()
     event = NewEvent(0, producer_id, event_type, utc(occurred_at) if occurred_at else now, typed)
-    stored = await _store_one(
+    stored = await store_one(
         rt, tenant_id=tenant_id, integration_id=integration_id, sandbox=sandbox, event=event
     )
     count_events("accepted", Tally(e.type for _, e in stored.accepted))
