@@ -24,6 +24,7 @@ wrote to from that number.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
@@ -34,6 +35,7 @@ import httpx
 from hub.actions.handlers import ActionCall, ActionFailed, ActionRejected
 from hub.actions.lead_engine.messages import MessageOutput, SendWhatsAppMessageInput
 from hub.connectors import sends
+from hub.connectors.health import mark_failing
 from hub.connectors.models import OutboundMessage
 from hub.connectors.pacing import charge, check_window, next_opening
 from hub.connectors.protocol import (
@@ -47,8 +49,8 @@ from hub.events.ingest import publish_internal
 from hub.runtime import Runtime
 from hub.security import targets
 from hub.web.errors import FieldError
-from integrations.whatsapp.config import SECRET_FIELDS, MetaConfig, WhatsAppConfig
-from integrations.whatsapp.evolution import EvolutionProvider
+from integrations.whatsapp.config import SECRET_FIELDS, EvolutionConfig, MetaConfig, WhatsAppConfig
+from integrations.whatsapp.evolution import EvolutionProvider, connection_state
 from integrations.whatsapp.meta import MetaProvider
 from integrations.whatsapp.phones import normalized
 from integrations.whatsapp.provider import Outgoing, Provider
@@ -57,6 +59,19 @@ log = logging.getLogger("hub.integrations.whatsapp")
 
 USER_AGENT = "hub-whatsapp/1"
 STATUS_TYPES = frozenset({"message.delivered", "message.read", "message.failed"})
+
+
+def _disconnected(config: EvolutionConfig, body: bytes) -> bool:
+    """Whether Evolution says the configured instance lost its WhatsApp session."""
+    try:
+        decoded = json.loads(body)
+    except ValueError:
+        return False
+    return (
+        isinstance(decoded, dict)
+        and decoded.get("instance") == config.instance
+        and connection_state(decoded) == "close"
+    )
 
 
 def _account(config: WhatsAppConfig) -> str:
@@ -274,7 +289,16 @@ class WhatsAppConnector(Connector[WhatsAppConfig]):
     async def receive(
         self, rt: Runtime, config: WhatsAppConfig, request: InboundRequest
     ) -> InboundReply:
-        reply = await self._provider(config).receive(config, request)
+        reply = await self._provider(config).receive(config, request)  # verified from here
+        if isinstance(config, EvolutionConfig) and _disconnected(config, request.body):
+            await mark_failing(
+                rt,
+                tenant_id=request.tenant_id,
+                connector=self.name,
+                connector_id=request.connector_id,
+                reason="the Evolution instance disconnected from WhatsApp (connection.update: "
+                "close): reconnect it (QR code), then save the configuration",
+            )
         if not reply.events:
             return reply
         events = await self._tied_back(rt, request.tenant_id, reply.events)

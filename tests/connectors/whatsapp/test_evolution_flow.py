@@ -269,6 +269,28 @@ async def test_a_refused_key_opens_the_circuit_until_an_admin_saves_again(
     assert (await _send(http, api_key, str(uuid.uuid4()))).status_code == 200
 
 
+async def test_a_disconnected_instance_stops_the_sends_until_an_admin_saves_it(
+    http: httpx.AsyncClient, hub: Hub, evolution: FakeEvolution
+) -> None:
+    tenant_id, api_key = await _tenant(http)
+    path = (await _connect(http, tenant_id, evolution))["inbound_path"]
+    closed = fixture("connection_update")
+    closed["data"]["state"] = "close"
+    body, headers = _inbound(closed)
+    assert (await http.post(path, content=body, headers=headers)).status_code == 200
+    view = (
+        await http.get(f"/admin/v1/tenants/{tenant_id}/connectors/whatsapp", headers=ADMIN)
+    ).json()
+    assert "disconnected" in view["failing_reason"]
+    r = await _send(http, api_key, str(uuid.uuid4()))
+    assert r.status_code == 502
+    assert evolution.calls == []
+    # An unsigned "close" changes nothing; saving the configuration resumes.
+    await _connect(http, tenant_id, evolution)
+    assert (await http.post(path, content=body, headers={"apikey": "wrong"})).status_code == 401
+    assert (await _send(http, api_key, str(uuid.uuid4()))).status_code == 200
+
+
 async def test_a_number_that_is_no_phone_is_refused_before_the_provider(
     http: httpx.AsyncClient, hub: Hub, evolution: FakeEvolution
 ) -> None:
