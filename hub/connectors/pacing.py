@@ -8,7 +8,7 @@ the cap the action answers 429 ``RATE_LIMITED`` with ``Retry-After``.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -72,12 +72,15 @@ def next_opening(now: datetime, window: SendWindow | None) -> datetime | None:
     days = set(window.days)
     if local.isoweekday() in days and start <= local.time() < end:
         return None
-    for ahead in range(8):
+    # Two weeks: a window that falls wholly into a daylight-saving gap opens a week later.
+    for ahead in range(15):
         day = (local + timedelta(days=ahead)).date()
-        opening = datetime.combine(day, start, tzinfo=zone)
-        if day.isoweekday() in days and opening > local:
+        # Through UTC and back: a start inside a daylight-saving gap (a local time that
+        # does not exist that day) becomes the instant the clocks jumped to.
+        opening = datetime.combine(day, start, tzinfo=zone).astimezone(UTC).astimezone(zone)
+        if opening > local and opening.isoweekday() in days and start <= opening.time() < end:
             return opening.astimezone(now.tzinfo)
-    raise AssertionError("a window with at least one day opens within a week")
+    raise AssertionError("a window with at least one day opens within two weeks")
 
 
 async def charge(rt: Runtime, key: str, per_minute: int | None) -> None:

@@ -37,6 +37,14 @@ def test_next_opening(now: datetime, opens: datetime | None) -> None:
     assert next_opening(now, WEEKDAYS) == opens
 
 
+def test_a_window_inside_a_daylight_saving_gap_opens_when_it_next_exists() -> None:
+    # Sao Paulo skipped 2008-10-19 00:00-01:00 (clocks jumped to 01:00, UTC-2).
+    window = SendWindow(days=[1, 7], start="00:00", end="01:00", time_zone="America/Sao_Paulo")
+    opens = next_opening(datetime(2008, 10, 15, tzinfo=UTC), window)
+    assert opens == datetime(2008, 10, 20, 2, 0, tzinfo=UTC)  # Monday 00:00, UTC-2
+    assert next_opening(opens, window) is None
+
+
 def test_no_window_means_always_open() -> None:
     assert next_opening(datetime(2026, 12, 5, 3, 0, tzinfo=UTC), None) is None
 
@@ -64,7 +72,8 @@ def test_a_deferred_message_leaves_inside_the_window_and_never_later_than_a_week
         assert local.isoweekday() in days
         assert start_hour <= local.hour < start_hour + 1
     else:
-        assert now < opens <= now + timedelta(days=8)
+        # Within a week, or two when the window fell into a daylight-saving gap.
+        assert now < opens <= now + timedelta(days=15)
         assert next_opening(opens, window) is None  # it is open when it opens
 
 
