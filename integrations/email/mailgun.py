@@ -20,7 +20,6 @@ minutes of now and each token is accepted once (remembered in Redis), as Mailgun
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
@@ -44,13 +43,12 @@ from hub.web.errors import FieldError, ProblemError
 from hub.web.input_rules import in_range
 from integrations.email.config import MailgunConfig
 from integrations.email.provider import CredentialsRejected, OutgoingEmail, Sent
-from integrations.outbound import pin
+from integrations.outbound import NOT_JSON, decode_json, pin, post
 
 log = logging.getLogger("hub.integrations.email.mailgun")
 
 NAME = "mailgun"
 SEND_TIMEOUT_SECONDS = 30.0  # the MIME is uploaded whole
-MAX_RESPONSE_BYTES = 1024 * 1024
 MAX_REASON_CHARS = 300
 DEFAULT_RETRY_AFTER = 60
 MAX_RETRY_AFTER = 3600
@@ -111,25 +109,20 @@ class MailgunProvider:
         credentials = base64.b64encode(f"api:{config.api_key}".encode()).decode()
         headers = {
             "accept": "application/json",
-            **target.headers,
             "authorization": f"Basic {credentials}",
         }
         fields: dict[str, Any] = {"to": recipients, f"v:{USER_VARIABLE}": message.message_id}
         files = {"message": ("message.mime", message.raw, "message/rfc822")}
-        seconds = self.timeout_seconds
-        try:
-            async with asyncio.timeout(seconds):
-                status, response_headers, raw = await _post(
-                    client, target.url, fields, files, headers, target.extensions, seconds
-                )
-        except (TimeoutError, httpx.TimeoutException):
-            raise ActionFailed(
-                "UPSTREAM_TIMEOUT", f"Mailgun did not answer within {seconds:g} s"
-            ) from None
-        except httpx.HTTPError as exc:
-            raise ActionFailed(
-                "UPSTREAM_ERROR", f"could not reach Mailgun ({type(exc).__name__})"
-            ) from None
+        answer = await post(
+            client,
+            target,
+            party="Mailgun",
+            seconds=self.timeout_seconds,
+            headers=headers,
+            data=fields,
+            files=files,
+        )
+        status, response_headers, raw = answer.status, answer.headers, answer.body
         return outcome(status, response_headers, raw, message, secret=config.api_key)
 
     async def receive(
@@ -137,7 +130,7 @@ class MailgunProvider:
     ) -> InboundReply:
         if request.method.upper() != "POST":
             raise ProblemError("METHOD_NOT_ALLOWED", "Mailgun's webhooks are POST")
-        payload = _decode(request.body)
+        payload = decode_json(request.body)
         token_key = await authenticate(rt, config.webhook_signing_key, payload)
         assert isinstance(payload, dict)  # authenticate refuses anything else
         event_data = payload.get("event-data")
@@ -172,52 +165,6 @@ def envelope(message: OutgoingEmail) -> list[str]:
         reason = "at least one recipient is required"
         raise ActionRejected(reason, errors=[FieldError(path="$.to", message=reason)])
     return out
-
-
-async def _post(
-    client: httpx.AsyncClient,
-    url: str,
-    fields: dict[str, Any],
-    files: dict[str, tuple[str, bytes, str]],
-    headers: dict[str, str],
-    extensions: dict[str, Any],
-    seconds: float,
-) -> tuple[int, httpx.Headers, bytes]:
-    request = client.build_request(
-        "POST",
-        url,
-        data=fields,
-        files=files,
-        headers=headers,
-        extensions=extensions,
-        timeout=seconds,
-    )
-    response = await client.send(request, stream=True, follow_redirects=False)
-    try:
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > MAX_RESPONSE_BYTES:
-                raise ActionFailed("UPSTREAM_ERROR", "Mailgun's answer is too large")
-            chunks.append(chunk)
-    finally:
-        await response.aclose()
-    return response.status_code, response.headers, b"".join(chunks)
-
-
-class _NotJson:
-    """The decoded value of a body that is not JSON (``None`` is JSON's null)."""
-
-
-NOT_JSON = _NotJson()
-
-
-def _decode(raw: bytes) -> Any:
-    try:
-        return msgspec.json.decode(raw)
-    except msgspec.DecodeError:
-        return NOT_JSON
 
 
 def _clean(value: Any, secret: str = "") -> str:
@@ -279,7 +226,7 @@ def outcome(
     5xx and 4xx answers that are not Mailgun's → UPSTREAM_ERROR; 400, 413 and the other
     4xx → ``ActionRejected`` (at ``$.to`` when Mailgun names the recipients).
     """
-    payload = _decode(raw)
+    payload = decode_json(raw)
     if 200 <= status < 300:
         given = payload.get("id") if isinstance(payload, dict) else None
         provider_id = bare_id(given) if isinstance(given, str) else ""
@@ -290,7 +237,7 @@ def outcome(
             provider_id = bare_id(message.rfc822_message_id)
         return Sent(provider_message_id=provider_id)
     said = _clean(payload.get("message"), secret) if isinstance(payload, dict) else ""
-    if not said and isinstance(payload, _NotJson):
+    if not said and payload is NOT_JSON:
         said = _clean(raw[:200].decode("utf-8", "replace"), secret)
     label = f"HTTP {status}"
     lowered = said.lower()

@@ -21,7 +21,6 @@ is a JSON array of events, one recipient each.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import functools
@@ -49,13 +48,12 @@ from hub.web.errors import FieldError, ProblemError
 from hub.web.input_rules import in_range
 from integrations.email.config import SendGridConfig
 from integrations.email.provider import CredentialsRejected, OutgoingEmail, Sent
-from integrations.outbound import pin
+from integrations.outbound import NOT_JSON, decode_json, pin, post
 
 log = logging.getLogger("hub.integrations.email.sendgrid")
 
 NAME = "sendgrid"
 SEND_TIMEOUT_SECONDS = 15.0
-MAX_RESPONSE_BYTES = 1024 * 1024
 MAX_REASON_CHARS = 300
 MAX_FIELD_ERRORS = 10
 DEFAULT_RETRY_AFTER = 60
@@ -113,23 +111,17 @@ class SendGridProvider:
         headers = {
             "content-type": "application/json",
             "accept": "application/json",
-            **target.headers,
             "authorization": f"Bearer {config.api_key}",
         }
-        seconds = self.timeout_seconds
-        try:
-            async with asyncio.timeout(seconds):
-                status, response_headers, raw = await _post(
-                    client, target.url, body, headers, target.extensions, seconds
-                )
-        except (TimeoutError, httpx.TimeoutException):
-            raise ActionFailed(
-                "UPSTREAM_TIMEOUT", f"SendGrid did not answer within {seconds:g} s"
-            ) from None
-        except httpx.HTTPError as exc:
-            raise ActionFailed(
-                "UPSTREAM_ERROR", f"could not reach SendGrid ({type(exc).__name__})"
-            ) from None
+        answer = await post(
+            client,
+            target,
+            party="SendGrid",
+            seconds=self.timeout_seconds,
+            headers=headers,
+            content=body,
+        )
+        status, response_headers, raw = answer.status, answer.headers, answer.body
         return outcome(status, response_headers, raw, message, secret=config.api_key)
 
     async def receive(
@@ -225,31 +217,6 @@ def request_body(message: OutgoingEmail) -> dict[str, Any]:
     return body
 
 
-async def _post(
-    client: httpx.AsyncClient,
-    url: str,
-    body: bytes,
-    headers: dict[str, str],
-    extensions: dict[str, Any],
-    seconds: float,
-) -> tuple[int, httpx.Headers, bytes]:
-    request = client.build_request(
-        "POST", url, content=body, headers=headers, extensions=extensions, timeout=seconds
-    )
-    response = await client.send(request, stream=True, follow_redirects=False)
-    try:
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > MAX_RESPONSE_BYTES:
-                raise ActionFailed("UPSTREAM_ERROR", "SendGrid's answer is too large")
-            chunks.append(chunk)
-    finally:
-        await response.aclose()
-    return response.status_code, response.headers, b"".join(chunks)
-
-
 # -- sending: the answer -----------------------------------------------------------------
 
 
@@ -268,20 +235,9 @@ def _clip(text: str, limit: int = MAX_REASON_CHARS) -> str:
     return text if len(text) <= limit else text[: max(limit - 1, 0)].rstrip() + "…"
 
 
-class _NotJson:
-    """The decoded value of a body that is not JSON (``None`` is JSON's null)."""
-
-
-NOT_JSON = _NotJson()
-
-
 def _decode(raw: bytes) -> Any:
-    if not raw.strip():
-        return None
-    try:
-        return msgspec.json.decode(raw)
-    except msgspec.DecodeError:
-        return NOT_JSON
+    """SendGrid answers 202 with no body: that is no error, not "not JSON"."""
+    return None if not raw.strip() else decode_json(raw)
 
 
 def _errors(payload: Any, secret: str) -> list[tuple[str, str]]:
@@ -387,7 +343,7 @@ def outcome(
         status >= 500
         or status in RETRIABLE_4XX
         or status < 400
-        or isinstance(payload, _NotJson)
+        or payload is NOT_JSON
         or not errors
     ):
         # A 4xx that is not SendGrid's error body came from something in between.

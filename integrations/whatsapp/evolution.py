@@ -19,7 +19,6 @@ instance token, not a proof of anything, so it is never used to authenticate.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hmac
 import logging
@@ -38,7 +37,7 @@ from hub.connectors.protocol import InboundEvent, InboundReply, InboundRequest
 from hub.events.data import Message, MessageFailed, MessageStatusChanged
 from hub.web.errors import FieldError, ProblemError
 from hub.web.input_rules import in_range
-from integrations.outbound import pin
+from integrations.outbound import NOT_JSON, decode_json, pin, post
 from integrations.whatsapp.config import EvolutionConfig
 from integrations.whatsapp.phones import digits
 from integrations.whatsapp.provider import CredentialsRejected, Outgoing, Sent, retriable
@@ -47,7 +46,6 @@ log = logging.getLogger("hub.integrations.whatsapp.evolution")
 
 NAME = "evolution"
 SEND_TIMEOUT_SECONDS = 10.0
-MAX_RESPONSE_BYTES = 1024 * 1024
 MAX_REASON_CHARS = 300
 DEFAULT_RETRY_AFTER = 60
 JWT_LEEWAY_SECONDS = 60
@@ -86,32 +84,27 @@ class EvolutionProvider:
                 "TARGET_NOT_ALLOWED", f"the Evolution base_url is not allowed: {exc.detail}"
             ) from None
         body = _encoder.encode({"number": digits(message.to), "text": text})
-        headers = {"content-type": "application/json", **target.headers, "apikey": config.api_key}
+        headers = {"content-type": "application/json", "apikey": config.api_key}
         if message.idempotency_key:
             # Stable across retries, for whatever dedupes in front of Evolution: Evolution
             # itself (through v2.3.6) does not read it, so it does not dedupe sends.
             headers["X-Idempotency-Key"] = message.idempotency_key
-        seconds = self.timeout_seconds
-        try:
-            async with asyncio.timeout(seconds):
-                status, response_headers, raw = await _post(
-                    client, target.url, body, headers, target.extensions, seconds
-                )
-        except (TimeoutError, httpx.TimeoutException):
-            raise retriable(
-                "UPSTREAM_TIMEOUT", f"Evolution did not answer within {seconds:g} s"
-            ) from None
-        except httpx.HTTPError as exc:
-            raise retriable(
-                "UPSTREAM_ERROR", f"could not reach Evolution ({type(exc).__name__})"
-            ) from None
+        answer = await post(
+            client,
+            target,
+            party="Evolution",
+            seconds=self.timeout_seconds,
+            headers=headers,
+            content=body,
+        )
+        status, response_headers, raw = answer.status, answer.headers, answer.body
         return _outcome(status, response_headers, raw)
 
     async def receive(self, config: EvolutionConfig, request: InboundRequest) -> InboundReply:
         if request.method.upper() != "POST":
             raise ProblemError("NOT_FOUND")  # Evolution verifies no URL before using it
         authenticate(config.inbound_secret, request.headers)
-        body = _decode(request.body)
+        body = decode_json(request.body)
         if not isinstance(body, dict):
             # Authentic but unreadable: answered 200 so Evolution does not retry it forever.
             log.warning("an Evolution webhook call is not a JSON object; nothing published")
@@ -149,48 +142,9 @@ def _instance_segment(config: EvolutionConfig) -> str:
     return config.instance
 
 
-async def _post(
-    client: httpx.AsyncClient,
-    url: str,
-    body: bytes,
-    headers: dict[str, str],
-    extensions: dict[str, Any],
-    seconds: float,
-) -> tuple[int, httpx.Headers, bytes]:
-    request = client.build_request(
-        "POST", url, content=body, headers=headers, extensions=extensions, timeout=seconds
-    )
-    response = await client.send(request, stream=True, follow_redirects=False)
-    try:
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > MAX_RESPONSE_BYTES:
-                raise retriable("UPSTREAM_ERROR", "Evolution's answer is too large")
-            chunks.append(chunk)
-    finally:
-        await response.aclose()
-    return response.status_code, response.headers, b"".join(chunks)
-
-
-class _NotJson:
-    """The decoded value of a body that is not JSON (``None`` is JSON's null)."""
-
-
-NOT_JSON = _NotJson()
-
-
-def _decode(raw: bytes) -> Any:
-    try:
-        return msgspec.json.decode(raw)
-    except msgspec.DecodeError:
-        return NOT_JSON
-
-
 def _outcome(status: int, headers: httpx.Headers, raw: bytes) -> Sent:
     """The send's result from Evolution's answer, or the exception that says why not."""
-    payload = _decode(raw)
+    payload = decode_json(raw)
     if 200 <= status < 300:
         return _sent(payload)
     messages = _messages(payload)
@@ -239,7 +193,7 @@ def _outcome(status: int, headers: httpx.Headers, raw: bytes) -> Sent:
 
 
 def _sent(payload: Any) -> Sent:
-    if isinstance(payload, _NotJson):
+    if payload is NOT_JSON:
         raise retriable("UPSTREAM_ERROR", "Evolution answered no JSON")
     key = payload.get("key") if isinstance(payload, dict) else None
     message_id = key.get("id") if isinstance(key, dict) else None

@@ -19,7 +19,6 @@ messages and statuses.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import logging
@@ -37,7 +36,7 @@ from hub.connectors.protocol import InboundEvent, InboundReply, InboundRequest
 from hub.events.data import Message, MessageFailed, MessageStatusChanged
 from hub.web.errors import FieldError, ProblemError
 from hub.web.input_rules import in_range
-from integrations.outbound import pin
+from integrations.outbound import NOT_JSON, decode_json, pin, post
 from integrations.whatsapp.config import MetaConfig
 from integrations.whatsapp.phones import digits
 from integrations.whatsapp.provider import CredentialsRejected, Outgoing, Sent, retriable
@@ -47,7 +46,6 @@ log = logging.getLogger("hub.integrations.whatsapp.meta")
 NAME = "meta"
 CHANNEL = "whatsapp"
 SEND_TIMEOUT_SECONDS = 10.0
-MAX_RESPONSE_BYTES = 1024 * 1024
 MAX_REASON_CHARS = 300
 DEFAULT_RETRY_AFTER = 60
 MAX_CHALLENGE_CHARS = 256
@@ -95,23 +93,17 @@ class MetaProvider:
             ) from None
         headers = {
             "content-type": "application/json",
-            **target.headers,
             "authorization": f"Bearer {config.access_token}",
         }
-        seconds = self.timeout_seconds
-        try:
-            async with asyncio.timeout(seconds):
-                status, response_headers, raw = await _post(
-                    client, target.url, body, headers, target.extensions, seconds
-                )
-        except (TimeoutError, httpx.TimeoutException):
-            raise retriable(
-                "UPSTREAM_TIMEOUT", f"Meta did not answer within {seconds:g} s"
-            ) from None
-        except httpx.HTTPError as exc:
-            raise retriable(
-                "UPSTREAM_ERROR", f"could not reach Meta ({type(exc).__name__})"
-            ) from None
+        answer = await post(
+            client,
+            target,
+            party="Meta",
+            seconds=self.timeout_seconds,
+            headers=headers,
+            content=body,
+        )
+        status, response_headers, raw = answer.status, answer.headers, answer.body
         return outcome(status, response_headers, raw, secret=config.access_token)
 
     async def receive(self, config: MetaConfig, request: InboundRequest) -> InboundReply:
@@ -182,46 +174,7 @@ def _parameters(variables: Mapping[str, str]) -> list[dict[str, str]]:
     ]
 
 
-async def _post(
-    client: httpx.AsyncClient,
-    url: str,
-    body: bytes,
-    headers: dict[str, str],
-    extensions: dict[str, Any],
-    seconds: float,
-) -> tuple[int, httpx.Headers, bytes]:
-    request = client.build_request(
-        "POST", url, content=body, headers=headers, extensions=extensions, timeout=seconds
-    )
-    response = await client.send(request, stream=True, follow_redirects=False)
-    try:
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > MAX_RESPONSE_BYTES:
-                raise retriable("UPSTREAM_ERROR", "Meta's answer is too large")
-            chunks.append(chunk)
-    finally:
-        await response.aclose()
-    return response.status_code, response.headers, b"".join(chunks)
-
-
 # -- sending: the answer -----------------------------------------------------------------
-
-
-class _NotJson:
-    """The decoded value of a body that is not JSON (``None`` is JSON's null)."""
-
-
-NOT_JSON = _NotJson()
-
-
-def _decode(raw: bytes) -> Any:
-    try:
-        return msgspec.json.decode(raw)
-    except msgspec.DecodeError:
-        return NOT_JSON
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,7 +231,7 @@ def outcome(status: int, headers: httpx.Headers, raw: bytes, *, secret: str = ""
     the transient codes, an answer that is not JSON) → UPSTREAM_ERROR; any other 4xx
     → ``ActionRejected`` at ``$.to``, ``$.template`` or ``$``.
     """
-    payload = _decode(raw)
+    payload = decode_json(raw)
     if 200 <= status < 300:
         return _sent(payload)
     error = MetaError.of(payload, secret)
@@ -296,7 +249,7 @@ def outcome(status: int, headers: httpx.Headers, raw: bytes, *, secret: str = ""
         raise retriable(
             "UPSTREAM_ERROR", f"Meta redirected (HTTP {status}); redirects are not followed"
         )
-    if status >= 500 or error.code in TRANSIENT_CODES or isinstance(payload, _NotJson):
+    if status >= 500 or error.code in TRANSIENT_CODES or payload is NOT_JSON:
         detail = error.message or f"HTTP {status}"
         raise retriable(
             "UPSTREAM_ERROR",
@@ -307,7 +260,7 @@ def outcome(status: int, headers: httpx.Headers, raw: bytes, *, secret: str = ""
 
 
 def _sent(payload: Any) -> Sent:
-    if isinstance(payload, _NotJson):
+    if payload is NOT_JSON:
         raise retriable("UPSTREAM_ERROR", "Meta answered no JSON")
     messages = payload.get("messages") if isinstance(payload, dict) else None
     first = messages[0] if isinstance(messages, list) and messages else None
