@@ -14,3 +14,6 @@ _BLANK = r"\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u
 VISIBLE = rf"[^{_BLANK}]"  # one character that is neither blank nor control
 NOT_BLANK_NOR_AT = rf"[^@{_BLANK}]"
 DIGIT = "[0-9]"
+# One character of a URL's host[:port] with no userinfo (no ``@``): the authority ends at
+# the first ``/``, ``?`` or ``#``.
+URL_AUTHORITY = rf"[^@/?#{_BLANK}]"

@@ -42,6 +42,8 @@ class Guards(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 class _Common(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     from_address: Address
     from_name: Annotated[str, Meta(max_length=200)] | None = None
+    # The line above the attachment links at the end of a message, in its readers' language.
+    attachments_heading: Annotated[str, Meta(min_length=1, max_length=100)] = "Attachments"
     guards: Guards = msgspec.field(default_factory=Guards)
     pacing: Pacing = msgspec.field(default_factory=Pacing)
 

@@ -28,6 +28,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import msgspec
 
 from hub.actions.handlers import ActionCall, ActionFailed, ActionRejected
 from hub.actions.lead_engine.messages import MessageOutput, SendEmailInput
@@ -174,6 +175,7 @@ class EmailConnector(Connector[EmailConfig]):
                 "text": inputs.text,
                 "html": inputs.html,
                 "reply_to": inputs.reply_to,
+                "attachments": [msgspec.to_builtins(a) for a in inputs.attachments],
                 "template_id": inputs.template_id,
                 "template_version": inputs.template_version,
                 "idempotency_key": call.idempotency_key,
@@ -250,6 +252,12 @@ class EmailConnector(Connector[EmailConfig]):
         headers = rfc822.hub_headers(message.id, payload)
         rfc822_message_id = self._rfc822_id(message, config)
         to, cc, bcc = payload.get("to") or [], payload.get("cc") or [], payload.get("bcc") or []
+        text, html = rfc822.with_attachments(
+            payload.get("text"),
+            payload.get("html"),
+            payload.get("attachments") or [],
+            config.attachments_heading,
+        )
         raw = rfc822.build(
             rfc822_message_id=rfc822_message_id,
             sender=sender,
@@ -257,8 +265,8 @@ class EmailConnector(Connector[EmailConfig]):
             cc=cc,
             reply_to=payload.get("reply_to"),
             subject=payload.get("subject") or "",
-            text=payload.get("text"),
-            html=payload.get("html"),
+            text=text,
+            html=html,
             headers=headers,
             date=message.created_at,
         )
@@ -276,8 +284,8 @@ class EmailConnector(Connector[EmailConfig]):
                 cc=cc,
                 bcc=bcc,
                 subject=payload.get("subject") or "",
-                text=payload.get("text"),
-                html=payload.get("html"),
+                text=text,
+                html=html,
                 reply_to=payload.get("reply_to"),
                 headers=headers,
                 raw=raw,
@@ -347,6 +355,7 @@ class EmailConnector(Connector[EmailConfig]):
                     "template_id": payload.get("template_id"),
                     "template_version": payload.get("template_version"),
                     "status": status,
+                    "attachments": len(payload.get("attachments") or []),
                     **({"reason": reason[:200]} if reason else {}),
                 },
                 correlation_id=payload.get("correlation_id"),

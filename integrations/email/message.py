@@ -7,6 +7,7 @@ template's id and version travel in headers (the providers echo them in their ev
 
 from __future__ import annotations
 
+import html as markup
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from email.message import EmailMessage
@@ -70,6 +71,44 @@ def build(
     else:
         message.set_content(text or "")
     return message.as_bytes()
+
+
+def _size(size_bytes: int) -> str:
+    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
+        if size_bytes >= scale:
+            return f"{size_bytes / scale:.1f} {unit}"
+    return f"{size_bytes} B"
+
+
+def _about(attachment: Mapping[str, Any]) -> str:
+    facts = [attachment.get("content_type"), attachment.get("size_bytes")]
+    said = [f if isinstance(f, str) else _size(f) for f in facts if f is not None]
+    return f" ({', '.join(said)})" if said else ""
+
+
+def with_attachments(
+    text: str | None,
+    html: str | None,
+    attachments: Sequence[Mapping[str, Any]],
+    heading: str,
+) -> tuple[str | None, str | None]:
+    """The bodies with the attachments listed as links at their end (the hub carries no
+    file content: every provider gets the same message, and no file is ever fetched)."""
+    if not attachments:
+        return text, html
+    if text is not None:
+        lines = [f"- {a['filename']}{_about(a)}: {a['url']}" for a in attachments]
+        text = "\n".join([text.rstrip("\n"), "", f"{heading}:", *lines, ""])
+    if html is not None:
+        items = "".join(
+            f'<li><a href="{markup.escape(a["url"])}">{markup.escape(a["filename"])}</a>'
+            f"{markup.escape(_about(a))}</li>"
+            for a in attachments
+        )
+        block = f"<hr><p><strong>{markup.escape(heading)}</strong></p><ul>{items}</ul>"
+        end = html.lower().rfind("</body>")
+        html = html[:end] + block + html[end:] if end >= 0 else html + block
+    return text, html
 
 
 def sender_of(address: str, name: str | None) -> str:

@@ -11,6 +11,52 @@ from hub.actions.handlers import ActionCall
 from hub.actions.lead_engine.fields import AwareDateTime, Email, LeadId, MessageStatus, Phone
 from hub.actions.lead_engine.sandbox_data import lead_ref, synthetic_id
 from hub.actions.spec import ActionSpec, Simulation
+from hub.web.patterns import URL_AUTHORITY, VISIBLE
+
+# A link to a file, https, with no credentials in it (``user:pass@host`` would show them
+# to every recipient) and no blanks. The hub never fetches it (no download proxy, no
+# SSRF): the recipient's mail client does.
+_HTTPS_LINK = rf"^https://{URL_AUTHORITY}+([/?#]{VISIBLE}*)?$"
+# A file name as a mail client shows it: no control characters, no path.
+_FILE_NAME = r"^[^\x00-\x1f\x7f/\\]+$"
+
+
+class Attachment(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A file sent with the e-mail as a link (the hub carries no file content)."""
+
+    url: Annotated[
+        str,
+        Meta(
+            max_length=2048,
+            pattern=_HTTPS_LINK,
+            title="File URL",
+            description="Where the recipient downloads the file (https).",
+            examples=["https://files.exemplo.com.br/propostas/4711.pdf"],
+        ),
+    ]
+    filename: Annotated[
+        str,
+        Meta(
+            min_length=1,
+            max_length=255,
+            pattern=_FILE_NAME,
+            title="File name",
+            examples=["proposta-4711.pdf"],
+        ),
+    ]
+    content_type: (
+        Annotated[
+            str,
+            Meta(
+                max_length=127,
+                pattern=r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$",
+                title="Content type",
+                examples=["application/pdf"],
+            ),
+        ]
+        | None
+    ) = None
+    size_bytes: Annotated[int, Meta(ge=0, le=10**12, title="Size (bytes)")] | None = None
 
 
 class MessageOutput(msgspec.Struct, kw_only=True):
@@ -182,6 +228,14 @@ class SendEmailInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         ]
         | None
     ) = None
+    attachments: Annotated[
+        list[Attachment],
+        Meta(
+            max_length=20,
+            title="Attachments",
+            description="Files as links, listed at the end of the e-mail (never fetched).",
+        ),
+    ] = []
     lead_id: LeadId | None = None
 
     # What __post_init__ checks, as the document states it (hub.actions.routes).

@@ -272,3 +272,39 @@ async def test_a_bounce_storm_pauses_that_tenant_only(
     assert r.status_code == 200, r.text  # the other tenant keeps sending
     failing = await _events(hub, "connector.failing")
     assert [e.tenant_id for e in failing] == [stormy]
+
+
+async def test_attachments_travel_as_links_and_a_bad_link_changes_nothing(
+    http: httpx.AsyncClient, hub: Hub, sendgrid: FakeSendGrid, signer: EventSigner
+) -> None:
+    tenant_id, api_key = await _tenant(http)
+    await _connect(http, tenant_id, sendgrid, signer)
+    for bad, path in [
+        ({"url": "http://files.example/a.pdf", "filename": "a.pdf"}, "$.attachments[0].url"),
+        ({"url": "https://u:pw@files.example/a.pdf", "filename": "a.pdf"}, "$.attachments[0].url"),
+        (
+            {"url": "https://files.example/a.pdf", "filename": "../a.pdf"},
+            "$.attachments[0].filename",
+        ),
+        (
+            {"url": "https://files.example/a", "filename": "a", "content": "JVBERi0="},
+            "$.attachments[0].content",
+        ),
+    ]:
+        r = await _send(http, api_key, str(uuid.uuid4()), attachments=[bad])
+        assert r.status_code == 422, r.text
+        assert [e["path"] for e in r.json()["errors"]] == [path], r.text
+    assert sendgrid.calls == []
+
+    link = "https://files.alquimista.example/propostas/4711.pdf"
+    r = await _send(
+        http,
+        api_key,
+        str(uuid.uuid4()),
+        text="Segue a proposta.",
+        attachments=[{"url": link, "filename": "proposta.pdf", "content_type": "application/pdf"}],
+    )
+    assert r.status_code == 200, r.text
+    contents = {c["type"]: c["value"] for c in sendgrid.calls[0].body["content"]}
+    assert contents["text/plain"].endswith(f"- proposta.pdf (application/pdf): {link}\n")
+    assert f'<a href="{link}">proposta.pdf</a>' in contents["text/html"]

@@ -9,7 +9,7 @@ from email.policy import default
 from hypothesis import given
 from hypothesis import strategies as st
 
-from integrations.email.message import build, hub_headers, rfc822_id, sender_of
+from integrations.email.message import build, hub_headers, rfc822_id, sender_of, with_attachments
 
 DATE = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 
@@ -61,3 +61,49 @@ def test_any_subject_and_name_stay_one_header_and_keep_their_text(subject: str, 
     parsed = message_from_bytes(raw, policy=default)
     assert "".join(str(parsed["Subject"]).split()) == "".join(subject.split())
     assert parsed["Message-ID"] == "<msg_01@alquimista.example>"  # nothing injected
+
+
+PROPOSAL = {
+    "url": "https://files.alquimista.example/p/4711.pdf?sig=a&b=<c>",
+    "filename": "proposta <4711>.pdf",
+    "content_type": "application/pdf",
+    "size_bytes": 245_800,
+}
+
+
+def test_attachments_are_listed_as_links_at_the_end_of_both_bodies() -> None:
+    text, html = with_attachments(
+        "Segue a proposta.\n",
+        "<html><body><p>Segue a proposta.</p></body></html>",
+        [PROPOSAL, {"url": "https://files.alquimista.example/t.txt", "filename": "t.txt"}],
+        "Anexos",
+    )
+    assert text == (
+        "Segue a proposta.\n\nAnexos:\n"
+        "- proposta <4711>.pdf (application/pdf, 245.8 KB): "
+        "https://files.alquimista.example/p/4711.pdf?sig=a&b=<c>\n"
+        "- t.txt: https://files.alquimista.example/t.txt\n"
+    )
+    assert html is not None
+    # Inside the body, escaped: a file name or URL never becomes markup.
+    assert html.endswith("</ul></body></html>")
+    assert (
+        '<a href="https://files.alquimista.example/p/4711.pdf?sig=a&amp;b=&lt;c&gt;">'
+        "proposta &lt;4711&gt;.pdf</a> (application/pdf, 245.8 KB)</li>"
+    ) in html
+    assert "<strong>Anexos</strong>" in html
+
+
+def test_no_attachments_leaves_the_bodies_as_they_came() -> None:
+    assert with_attachments("a", None, [], "Anexos") == ("a", None)
+    assert with_attachments(None, "<p>b</p>", [], "Anexos") == (None, "<p>b</p>")
+
+
+@given(st.text(max_size=80), st.text(min_size=1, max_size=80))
+def test_any_file_name_stays_text_in_the_html(filename: str, heading: str) -> None:
+    _, html = with_attachments(
+        None, "<p>x</p>", [{"url": "https://f.example/a", "filename": filename}], heading
+    )
+    assert html is not None
+    assert html.count("<a ") == 1
+    assert html.count("<li>") == 1
