@@ -1,7 +1,8 @@
 """A receiver that answers 200 at once: ``python -m bench.delivery.sink --port N``.
 
 Runs in its own process so the hub's worker and the bare client pay for their
-side only. ``GET /count`` answers how many POSTs it has received.
+side only; it stands in for a provider's send API as well (``bench.email``: every
+answer names an ``X-Message-Id``). ``GET /count`` answers how many POSTs it has received.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ async def hook(request: web.Request) -> web.Response:
     global received
     await request.read()
     received += 1
-    return web.Response(text="ok")
+    # A provider API's answer too (bench.email): SendGrid names the message it accepted.
+    return web.Response(text="ok", headers={"X-Message-Id": f"sink{received}"})
 
 
 async def count(_request: web.Request) -> web.Response:

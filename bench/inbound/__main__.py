@@ -4,32 +4,37 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import json
 import os
 import secrets
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-import msgspec
 from sqlalchemy import func, select
 
 import bench.inbound
-from bench.actions.run import LEAD, cpu_seconds, serving
+from bench.actions.run import cpu_seconds, serving
 from bench.delivery.run import free_port
-from bench.inbound.load import LoadResult, RequestFactory, open_loop
+from bench.harness import (
+    bare_requests,
+    clear_redis,
+    loadavg,
+    per_request_ms,
+    phase,
+    process,
+    progress,
+    wait_http,
+)
+from bench.inbound.load import RequestFactory
 from hub.admin.auth import CLI_ADMIN
 from hub.app import default_connectors
 from hub.config import Settings, load_settings
@@ -75,16 +80,6 @@ def meta_requests(app_secret: str, run: str) -> RequestFactory:
         )
         digest = hmac.new(key, body, hashlib.sha256).hexdigest()
         return body, {"content-type": "application/json", "x-hub-signature-256": f"sha256={digest}"}
-
-    return make
-
-
-def bare_requests() -> RequestFactory:
-    body = msgspec.json.encode(LEAD)
-    headers = {"content-type": "application/json"}
-
-    def make(_n: int) -> tuple[bytes, dict[str, str]]:
-        return body, headers
 
     return make
 
@@ -156,34 +151,6 @@ async def subscribe(
                     raise RuntimeError(f"PATCH subscription: {r.status_code} {r.text}")
 
 
-@contextlib.contextmanager
-def process(argv: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("wb") as out:
-        proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=out, stderr=out)
-    try:
-        yield proc
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def wait_http(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args!r} exited:\n{log.read_text()}")
-        with contextlib.suppress(httpx.TransportError):
-            if httpx.get(url, timeout=1.0).status_code == 200:
-                return
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{url} did not come up:\n{log.read_text()}")
-        time.sleep(0.1)
-
-
 # -- after the load ----------------------------------------------------------------------
 
 
@@ -252,50 +219,7 @@ async def outcome(database_url: str, sent: int, load_ended: float) -> Outcome:
         await db.dispose()
 
 
-async def clear_redis(url: str, prefix: str) -> int:
-    import redis.asyncio as redis
-
-    client = redis.Redis.from_url(url)
-    deleted = 0
-    try:
-        async for key in client.scan_iter(match=f"{prefix}*", count=1000):
-            deleted += int(await client.delete(key))
-    finally:
-        await client.aclose()
-    return deleted
-
-
 # -- the run -----------------------------------------------------------------------------
-
-
-def phase(
-    url: str,
-    rate: float,
-    seconds: float,
-    warmup: float,
-    requests: tuple[RequestFactory, RequestFactory],
-    pids: list[int],
-) -> tuple[LoadResult, list[float]]:
-    """A warm-up, then the measured load; with the CPU seconds each of ``pids`` (and
-    its descendants) spent during the measured load."""
-    make, warm = requests
-    if warmup > 0:
-        asyncio.run(open_loop(url, rate, warmup, warm))
-    before = [cpu_seconds(pid) for pid in pids]
-    result = asyncio.run(open_loop(url, rate, seconds, make))
-    return result, [cpu_seconds(pid) - b for pid, b in zip(pids, before, strict=True)]
-
-
-def per_request_ms(cpu_s: float, n: int) -> float:
-    return round(cpu_s * 1000 / max(1, n), 3)
-
-
-def progress(message: str) -> None:
-    print(f"[{datetime.now(UTC):%H:%M:%S}] {message}", file=sys.stderr, flush=True)
-
-
-def loadavg() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -88,9 +88,28 @@ async def mark_sent(rt: Runtime, message_id: str, provider_message_id: str) -> N
     await _set(rt, message_id, status=SENT, provider_message_id=provider_message_id)
 
 
-async def set_status(rt: Runtime, message_id: str, status: str) -> None:
-    """What the provider said of a sent message (e-mail: delivered, bounced, complained)."""
-    await _set(rt, message_id, status=status)
+async def set_statuses(
+    rt: Runtime, tenant_id: str, statuses: Mapping[str, str], keep: Sequence[str] = ()
+) -> None:
+    """What the provider said of sent messages (e-mail: delivered, bounced, complained),
+    a whole batch in one transaction, one statement
+    per status; a message whose status is in ``keep`` keeps it (a bounce stays a bounce)."""
+    by_status: dict[str, list[str]] = {}
+    for message_id, status in statuses.items():
+        by_status.setdefault(status, []).append(message_id)
+    if not by_status:
+        return
+    async with rt.db.transaction() as session:
+        for status, ids in by_status.items():
+            await session.execute(
+                update(OutboundMessage)
+                .where(
+                    OutboundMessage.tenant_id == tenant_id,
+                    OutboundMessage.id.in_(ids),
+                    OutboundMessage.status.not_in(list(keep)),
+                )
+                .values(status=status, updated_at=rt.clock.now())
+            )
 
 
 async def mark_failed(rt: Runtime, message_id: str, error_code: str) -> None:

@@ -22,6 +22,7 @@ connector's breaker when the tenant's bounce or complaint rate passes its thresh
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
@@ -258,7 +259,8 @@ class EmailConnector(Connector[EmailConfig]):
             payload.get("attachments") or [],
             config.attachments_heading,
         )
-        raw = rfc822.build(
+        render = functools.partial(
+            rfc822.build,
             rfc822_message_id=rfc822_message_id,
             sender=sender,
             to=to,
@@ -288,7 +290,7 @@ class EmailConnector(Connector[EmailConfig]):
                 html=html,
                 reply_to=payload.get("reply_to"),
                 headers=headers,
-                raw=raw,
+                render=render,
                 idempotency_key=payload.get("idempotency_key") or message.idempotency_id,
             ),
         )
@@ -413,9 +415,14 @@ class EmailConnector(Connector[EmailConfig]):
     ) -> list[InboundEvent]:
         tenant_id = request.tenant_id
         by_id = await sends.by_ids(rt, tenant_id, [str(e.data.get("message_id")) for e in events])
+        # Most events name the hub's id (a custom arg the hub sets); only the rest are
+        # looked up by the provider's.
+        unnamed = [e for e in events if str(e.data.get("message_id")) not in by_id]
         by_provider = await sends.by_provider_id(
-            rt, tenant_id, [str(e.data.get("provider_message_id")) for e in events]
+            rt, tenant_id, [str(e.data.get("provider_message_id")) for e in unnamed]
         )
+        final = (reputation.BOUNCED, reputation.COMPLAINED)
+        statuses: dict[str, str] = {}  # what the batch leaves each message at
         out: list[InboundEvent] = []
         stormy = False
         for event in events:
@@ -431,11 +438,8 @@ class EmailConnector(Connector[EmailConfig]):
                     if not data.get(name) and message.payload.get(name):
                         data[name] = message.payload[name]
                 outcome = OUTCOMES.get(event.type)
-                if outcome is not None and message.status not in (
-                    reputation.BOUNCED,
-                    reputation.COMPLAINED,
-                ):
-                    await sends.set_status(rt, message.id, outcome)
+                if outcome is not None and statuses.get(message.id, message.status) not in final:
+                    statuses[message.id] = outcome
             recipient = data.get("recipient")
             reason = _suppression_reason(event.type, data)
             if isinstance(recipient, str) and reason is not None:
@@ -444,6 +448,7 @@ class EmailConnector(Connector[EmailConfig]):
             out.append(
                 InboundEvent(type=event.type, id=event.id, data=data, occurred_at=event.occurred_at)
             )
+        await sends.set_statuses(rt, tenant_id, statuses, keep=final)
         if stormy:
             await self._check_breaker(rt, config, request)
         return out

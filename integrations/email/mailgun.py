@@ -96,7 +96,8 @@ class MailgunProvider:
         message: OutgoingEmail,
     ) -> Sent:
         recipients = envelope(message)
-        if not message.raw:
+        raw = message.rfc822()
+        if not raw:
             reason = "the message has no MIME body"
             raise ActionRejected(reason, errors=[FieldError(path="$", message=reason)])
         url = f"{config.api_url.rstrip('/')}/v3/{config.domain}/messages.mime"
@@ -112,7 +113,7 @@ class MailgunProvider:
             "authorization": f"Basic {credentials}",
         }
         fields: dict[str, Any] = {"to": recipients, f"v:{USER_VARIABLE}": message.message_id}
-        files = {"message": ("message.mime", message.raw, "message/rfc822")}
+        files = {"message": ("message.mime", raw, "message/rfc822")}
         answer = await post(
             client,
             target,

@@ -8,7 +8,7 @@ send publishes — and hands each provider only its wire format.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -37,8 +37,15 @@ class OutgoingEmail:
     html: str | None = None
     reply_to: str | None = None
     headers: dict[str, str] = field(default_factory=dict)  # X-Hub-* headers to carry
-    raw: bytes = b""  # the whole RFC 5322 message (for SES raw / SMTP)
+    raw: bytes = b""  # the whole RFC 5322 message, when already built
     idempotency_key: str = ""
+    # Builds ``raw`` for the providers that send it (SES, Mailgun, SMTP): SendGrid's API
+    # takes the parts, and building costs as much as the rest of a send (bench.email).
+    render: Callable[[], bytes] | None = field(default=None, compare=False, repr=False)
+
+    def rfc822(self) -> bytes:
+        """The whole RFC 5322 message, built once with the hub's ``Message-ID``."""
+        return self.raw or (self.render() if self.render is not None else b"")
 
 
 @dataclass(frozen=True, slots=True)

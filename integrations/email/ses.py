@@ -336,7 +336,8 @@ def _ok(events: list[InboundEvent] | None = None) -> InboundReply:
 
 def request_params(config: SesConfig, message: OutgoingEmail) -> dict[str, Any]:
     """SESv2 ``SendEmail``'s parameters for ``message`` (botocore base64s the raw bytes)."""
-    if not message.raw:
+    raw = message.rfc822()
+    if not raw:
         raise ActionRejected(
             "the message is empty", errors=[FieldError(path="$", message="no message to send")]
         )
@@ -348,7 +349,7 @@ def request_params(config: SesConfig, message: OutgoingEmail) -> dict[str, Any]:
     params: dict[str, Any] = {
         "FromEmailAddress": message.sender_address,
         "Destination": destination,
-        "Content": {"Raw": {"Data": message.raw}},
+        "Content": {"Raw": {"Data": raw}},
         "EmailTags": [{"Name": MESSAGE_ID_TAG, "Value": message.message_id}],
     }
     if config.configuration_set:

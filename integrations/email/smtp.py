@@ -14,7 +14,7 @@ answer to the message; the QUIT that follows is brief and never changes the outc
 ``security`` is ``tls`` (implicit TLS, 465), ``starttls`` (587: STARTTLS is required,
 a server that does not offer it gets nothing in clear) or ``none`` (trusted relays and
 tests). AUTH runs when a username is set. The envelope is the configured sender and
-every recipient (to, cc, bcc); the data is ``message.raw`` exactly as the connector
+every recipient (to, cc, bcc); the data is ``message.rfc822()`` exactly as the connector
 built it, so the hub's ``Message-ID`` is the provider message id.
 
 How the server's answers become the hub's (``classify``):
@@ -153,11 +153,12 @@ class SmtpProvider:
     ) -> Sent:
         del client  # SMTP is not HTTP
         envelope = Envelope.of(message)
+        raw = message.rfc822()
         seconds = self.timeout_seconds
         try:
             async with asyncio.timeout(seconds) as deadline:
                 addresses = await _allowed(config, settings)
-                refused = await self._deliver(config, addresses, envelope, message.raw, deadline)
+                refused = await self._deliver(config, addresses, envelope, raw, deadline)
         except (ActionFailed, ActionRejected):
             raise
         except TimeoutError:
@@ -179,7 +180,7 @@ class SmtpProvider:
                     ),
                 },
             )
-        return Sent(provider_message_id=message_id_of(message.raw) or message.rfc822_message_id)
+        return Sent(provider_message_id=message_id_of(raw) or message.rfc822_message_id)
 
     async def receive(
         self, rt: Runtime, config: SmtpConfig, request: InboundRequest
