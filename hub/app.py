@@ -38,6 +38,8 @@ from hub.connectors import routes as connectors_routes
 from hub.connectors.health import failing_probe
 from hub.connectors.protocol import Connector, ConnectorRegistry
 from hub.connectors.routing import ConnectorRouter
+from hub.console import admin_routes as portal_routes
+from hub.console.routes import routers as console_routers
 from hub.delivery import jobs as delivery_jobs
 from hub.delivery import routes as delivery_routes
 from hub.delivery.breaker import Breaker
@@ -77,6 +79,7 @@ _ROUTE_MODULES = (
     sanitize_routes,
     delivery_routes,
     connectors_routes,
+    portal_routes,
 )
 INTEGRATION_ROUTES: tuple[Any, ...] = tuple(r for m in _ROUTE_MODULES for r in m.INTEGRATION_ROUTES)
 ADMIN_ROUTES: tuple[Any, ...] = tuple(r for m in _ROUTE_MODULES for r in m.ADMIN_ROUTES)
@@ -259,6 +262,7 @@ def build_litestar(
         openapi_document,
         Router("/v1", route_handlers=with_options(list(INTEGRATION_ROUTES))),
         Router("/admin/v1", route_handlers=with_options(list(ADMIN_ROUTES))),
+        *console_routers(),
         *extra_routes,
     ]
     return Litestar(

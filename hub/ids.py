@@ -23,6 +23,7 @@ PREFIXES = {
     "request": "req",
     "connector": "con",
     "message": "msg",
+    "portal_link": "pl",
 }
 
 

@@ -112,6 +112,23 @@ async def list_deliveries(
         return [delivery_view(d) for d in await session.scalars(stmt)]
 
 
+async def count_deliveries(rt: Runtime, admin: AdminPrincipal, flt: DeliveryFilter) -> int:
+    """How many deliveries ``flt`` matches (what a bulk replay asks to confirm)."""
+    stmt = filtered(select(func.count()).select_from(Delivery), scoped(admin, flt))
+    async with rt.db.session() as session:
+        return int((await session.execute(stmt)).scalar_one())
+
+
+async def sent_body(rt: Runtime, admin: AdminPrincipal, delivery_id: str) -> bytes | None:
+    """The body a delivery sends: already sanitized by its integration's policy (None
+    once purged by retention)."""
+    async with rt.db.session() as session:
+        d = await session.get(Delivery, delivery_id)
+        if d is None or (admin.tenant_id is not None and d.tenant_id != admin.tenant_id):
+            raise ProblemError("NOT_FOUND", "no such delivery")
+        return d.body
+
+
 async def get_delivery(rt: Runtime, admin: AdminPrincipal, delivery_id: str) -> DeliveryDetail:
     async with rt.db.session() as session:
         d = await session.get(Delivery, delivery_id)
