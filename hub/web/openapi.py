@@ -97,7 +97,8 @@ def _operations(app: Litestar) -> list[_Operation]:
     found: list[_Operation] = []
     for route in app.routes:
         for handler in getattr(route, "route_handlers", []):
-            if not isinstance(handler, HTTPRouteHandler) or not handler.include_in_schema:
+            # Resolved through the owning routers: the console's Router hides all its pages.
+            if not isinstance(handler, HTTPRouteHandler) or not handler.resolve_include_in_schema():
                 continue
             for method in sorted(handler.http_methods):
                 if method == "OPTIONS":

@@ -21,9 +21,10 @@ from schemathesis import Case, CheckContext, Response
 from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from hub.actions.idempotency import parse_idempotency_key
 from hub.app import build_litestar, openapi_of
 from hub.config import Settings
-from hub.web.errors import CODES, PROBLEM_CONTENT_TYPE
+from hub.web.errors import CODES, PROBLEM_CONTENT_TYPE, ProblemError
 from hub.web.input_rules import TIMESTAMP_MESSAGE
 from tests.contract.conftest import CREDENTIALS, LiveHub
 
@@ -117,9 +118,13 @@ def _outside_the_document(body: Any) -> bool:
 
 
 def _idempotency_key(case: Case) -> str | None:
+    """The key as the hub reads it: ``"0"`` (an RFC 8941 sf-string) is the key ``0``."""
     for name, value in (case.headers or {}).items():
         if name.lower() == "idempotency-key" and isinstance(value, str):
-            return value
+            try:
+                return parse_idempotency_key(value)
+            except ProblemError:
+                return None
     return None
 
 
@@ -134,8 +139,8 @@ def positive_data_accepted(ctx: CheckContext, response: Response, case: Case) ->
             return None
     key = _idempotency_key(case)
     if key is not None:
-        seen = key.strip() in SEEN_KEYS
-        SEEN_KEYS.add(key.strip())
+        seen = key in SEEN_KEYS
+        SEEN_KEYS.add(key)
         if code == "IDEMPOTENCY_KEY_REUSED" and seen:
             return None
     if code == "VALIDATION_FAILED" and _outside_the_document(response.json()):
