@@ -29,6 +29,7 @@ from litestar.openapi import OpenAPIConfig
 from hub.actions import jobs as actions_jobs
 from hub.actions import routes as actions_routes
 from hub.actions.state import ActionsState, build_actions
+from hub.admin import portal_routes
 from hub.admin import routes as admin_routes
 from hub.admin.tokens import ensure_bootstrap_token
 from hub.clock import Clock
@@ -38,7 +39,6 @@ from hub.connectors import routes as connectors_routes
 from hub.connectors.health import failing_probe
 from hub.connectors.protocol import Connector, ConnectorRegistry
 from hub.connectors.routing import ConnectorRouter
-from hub.console import admin_routes as portal_routes
 from hub.console.routes import routers as console_routers
 from hub.delivery import jobs as delivery_jobs
 from hub.delivery import routes as delivery_routes

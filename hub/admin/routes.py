@@ -61,6 +61,8 @@ async def list_audit_entries(
     integration_id: FromQuery[str | None] = None,
     correlation_id: FromQuery[str | None] = None,
     action: FromQuery[str | None] = None,
+    actor: FromQuery[str | None] = None,
+    target_id: FromQuery[str | None] = None,
     since: QueryTime = None,
     until: QueryTime = None,
     cursor: FromQuery[str | None] = None,
@@ -69,8 +71,8 @@ async def list_audit_entries(
     """List audit entries.
 
     Every change made through the admin API and every authentication failure, newest
-    first, filtered by tenant, integration, correlation id, action and time; paged
-    by `next_cursor`.
+    first, filtered by tenant, integration, correlation id, action, actor, target
+    (the object acted on) and time; paged by `next_cursor`.
     """
     admin = await admin_of(request)
     since_at, until_at = time_range(since, until)
@@ -79,6 +81,8 @@ async def list_audit_entries(
         integration_id=integration_id,
         correlation_id=correlation_id,
         action=action,
+        actor=actor,
+        target_id=target_id,
         since=since_at,
         until=until_at,
         cursor=cursor,

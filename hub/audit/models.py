@@ -16,6 +16,8 @@ class AuditEntry(Base):
     __table_args__ = (
         Index("ix_audit_log_tenant_at", "tenant_id", "at"),
         Index("ix_audit_log_correlation", "correlation_id"),
+        # "What happened to this key / subscription / link?" (console, API filter).
+        Index("ix_audit_log_target", "target_id"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

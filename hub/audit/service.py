@@ -66,6 +66,8 @@ def audit_query(
     integration_id: str | None = None,
     correlation_id: str | None = None,
     action: str | None = None,
+    actor: str | None = None,
+    target_id: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     before_id: str | None = None,
@@ -81,6 +83,10 @@ def audit_query(
         stmt = stmt.where(AuditEntry.correlation_id == correlation_id)
     if action is not None:
         stmt = stmt.where(AuditEntry.action == action)
+    if actor is not None:
+        stmt = stmt.where(AuditEntry.actor == actor)
+    if target_id is not None:
+        stmt = stmt.where(AuditEntry.target_id == target_id)
     if since is not None:
         stmt = stmt.where(AuditEntry.at >= since)
     if until is not None:
@@ -139,6 +145,8 @@ async def list_entries(
                     integration_id=filters.integration_id,
                     correlation_id=filters.correlation_id,
                     action=filters.action,
+                    actor=filters.actor,
+                    target_id=filters.target_id,
                     since=filters.since,
                     until=filters.until,
                     before_id=filters.cursor,

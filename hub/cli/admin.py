@@ -18,6 +18,7 @@ import msgspec
 
 from hub.admin.auth import CLI_ADMIN
 from hub.admin.key_rotation import reencrypt_all
+from hub.admin.portal_links import DEFAULT_TTL_SECONDS, PortalLinkCreate, create_link, revoke_link
 from hub.admin.tokens import create_token, list_tokens, revoke_token
 from hub.app import default_connectors
 from hub.audit.schemas import AuditFilters
@@ -232,6 +233,28 @@ def _key_commands(cmds: Any) -> None:
     p.add_argument("id", help="the token id (adm_...)")
 
 
+def _portal_commands(cmds: Any) -> None:
+    p = _command(
+        cmds,
+        "portal-link",
+        "print a signed link that opens one integration's portal (shown once)",
+        lambda rt, a: create_link(
+            rt, CLI_ADMIN, a.integration, convert({"ttl_seconds": a.ttl}, PortalLinkCreate)
+        ),
+    )
+    p.add_argument("integration")
+    p.add_argument(
+        "--ttl", type=int, default=DEFAULT_TTL_SECONDS, help="seconds, 60 to 604800 (1 h)"
+    )
+
+    async def revoke(rt: Runtime, a: argparse.Namespace) -> dict[str, Any]:
+        await revoke_link(rt, CLI_ADMIN, a.link_id)
+        return {"revoked": a.link_id}
+
+    p = _command(cmds, "revoke-portal-link", "revoke a portal link and its sessions", revoke)
+    p.add_argument("link_id", help="the link id (pl_...)")
+
+
 def _audit_command(cmds: Any) -> None:
     async def audit(rt: Runtime, a: argparse.Namespace) -> Any:
         filters = AuditFilters(
@@ -239,6 +262,8 @@ def _audit_command(cmds: Any) -> None:
             integration_id=a.integration,
             correlation_id=a.correlation_id,
             action=a.action,
+            actor=a.actor,
+            target_id=a.target,
             since=a.since,
             until=a.until,
             limit=a.limit,
@@ -251,6 +276,8 @@ def _audit_command(cmds: Any) -> None:
     p.add_argument("--integration")
     p.add_argument("--correlation-id")
     p.add_argument("--action", help="e.g. key.rotated")
+    p.add_argument("--actor", help="e.g. admin:adm_..., cli, portal:pl_...")
+    p.add_argument("--target", help="the id of the object acted on")
     p.add_argument("--since", type=datetime.fromisoformat, help="ISO 8601 with offset")
     p.add_argument("--until", type=datetime.fromisoformat, help="ISO 8601 with offset")
     p.add_argument("--limit", type=int, default=100)
@@ -344,6 +371,7 @@ def register(sub: Any) -> None:
     _tenant_commands(cmds)
     _integration_commands(cmds)
     _key_commands(cmds)
+    _portal_commands(cmds)
     _audit_command(cmds)
     _secret_commands(cmds)
     _connector_commands(cmds)

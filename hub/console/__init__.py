@@ -3,6 +3,6 @@ pages the hub renders itself over the same services the admin API calls.
 
 ``sessions`` (who is signed in, their CSRF token), ``render`` (Jinja2, the vendored
 assets), ``auth`` (sign in and out, the guard every page passes), ``pages`` (the
-console's pages), ``overview`` (the dashboard's figures), ``portal_links`` (signed,
-expiring, revocable links to one integration) and ``portal`` (that integration's pages).
+console's pages), ``overview`` (the dashboard's figures) and ``portal`` (one
+integration's pages, opened by a link ``hub.admin.portal_links`` signs).
 """

@@ -30,11 +30,19 @@ from hub.sanitize import service as sanitizer
 from hub.sanitize.schemas import PreviewRequest
 from hub.tenancy import service as tenancy
 from hub.tenancy.schemas import IntegrationCreate, RevokeRequest, RotateRequest, TenantCreate
+from hub.web.decoding import parse_json
 from hub.web.errors import ProblemError
 from hub.web.requests import AnyRequest, runtime_of
 
 PAGE = 50
-DELIVERY_FILTERS = ("status", "tenant_id", "integration_id", "subscription_id", "event_type")
+DELIVERY_FILTERS = (
+    "status",
+    "tenant_id",
+    "integration_id",
+    "subscription_id",
+    "event_type",
+    "target_host",
+)
 
 
 def _render(session: ConsoleSession, template: str, **context: Any) -> Response[str]:
@@ -74,7 +82,7 @@ async def home() -> Redirect:
 
 @get("/sign-in")
 async def sign_in_page() -> Response[str]:
-    return page("sign_in.html", session=None, error=None)
+    return page("sign_in.html", session=None, error=None, code=None)
 
 
 @post("/sign-in", status_code=303)
@@ -84,7 +92,9 @@ async def sign_in_submit(request: AnyRequest) -> Any:
     except ProblemError as exc:
         if exc.code not in ("UNAUTHENTICATED", "TENANT_DISABLED", "RATE_LIMITED"):
             raise
-        return page("sign_in.html", status_code=exc.status, session=None, error=exc.detail)
+        return page(
+            "sign_in.html", status_code=exc.status, session=None, error=exc.detail, code=exc.code
+        )
 
 
 @post("/sign-out", status_code=303)
@@ -307,19 +317,19 @@ async def audit_page(request: AnyRequest) -> Response[str]:
     session = await current(request)
     query = _query(request)
     values: dict[str, Any] = present(
-        query, "tenant_id", "integration_id", "correlation_id", "action", "cursor"
+        query,
+        "tenant_id",
+        "integration_id",
+        "correlation_id",
+        "action",
+        "actor",
+        "target_id",
+        "cursor",
     )
     values["limit"] = PAGE
     entries, cursor = await list_entries(
         runtime_of(request), session.admin, convert(values, AuditFilters)
     )
-    actor, target = query.get("actor", "").strip(), query.get("target", "").strip()
-    if actor or target:  # narrows the page shown (the API filters by the other fields)
-        entries = [
-            e
-            for e in entries
-            if (not actor or e.actor == actor) and (not target or e.target_id == target)
-        ]
     return _render(session, "audit.html", entries=entries, query=query, cursor=cursor)
 
 
@@ -364,10 +374,7 @@ async def catalog_entry_page(request: AnyRequest, event_type: FromPath[str]) -> 
 @post("/catalog/{event_type:str}/preview", status_code=200)
 async def catalog_preview(request: AnyRequest, event_type: FromPath[str]) -> Response[str]:
     session, form = await changing(request)
-    try:
-        data = json.loads(form.get("data", ""))
-    except ValueError:
-        raise ProblemError("VALIDATION_FAILED", "the sample is not JSON") from None
+    data = parse_json(form.get("data", "").encode())  # the API's rules: depth, size, NUL
     body = convert({"integration_id": form.get("integration_id", ""), "data": data}, PreviewRequest)
     result = await sanitizer.preview(runtime_of(request), session.admin, event_type, body)
     return await _catalog_entry(

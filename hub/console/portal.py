@@ -14,9 +14,9 @@ from litestar import Response, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect
 
+from hub.admin.portal_links import live_link, redeem
 from hub.console.auth import SignInRequired, cookie_header
 from hub.console.forms import convert, form_of, present, query_of
-from hub.console.portal_links import live_link, redeem
 from hub.console.render import page
 from hub.console.sessions import ConsoleSession, close_session, open_session, session_of
 from hub.delivery import queries

@@ -37,7 +37,8 @@ class ConsoleSession(msgspec.Struct, frozen=True, kw_only=True):
         return AdminPrincipal(actor=self.actor, tenant_id=self.tenant_id)
 
     def csrf_ok(self, given: str | None) -> bool:
-        return bool(given) and hmac.compare_digest(self.csrf, given or "")
+        # As bytes: compare_digest refuses a str that is not ASCII (a hostile form's).
+        return bool(given) and hmac.compare_digest(self.csrf.encode(), (given or "").encode())
 
 
 def _key(rt: Runtime, session_id: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, or_, select, update
 
 from hub.admin.auth import AdminPrincipal
 from hub.audit.service import record as audit
@@ -58,11 +58,28 @@ def filtered(stmt: AnySelect, flt: DeliveryFilter) -> AnySelect:
         stmt = stmt.where(Delivery.event_type == flt.event_type)
     if flt.error_class is not None:
         stmt = stmt.where(Delivery.last_error_class == flt.error_class)
+    if flt.target_host is not None:
+        stmt = stmt.where(Delivery.subscription_id.in_(_subscriptions_on(flt.target_host)))
     if flt.since is not None:
         stmt = stmt.where(Delivery.created_at >= _aware(flt.since))
     if flt.until is not None:
         stmt = stmt.where(Delivery.created_at < _aware(flt.until))
     return stmt
+
+
+def _subscriptions_on(host: str) -> Any:
+    """Ids of the subscriptions whose target URL is on ``host`` (any scheme or port).
+
+    ``host`` matches ``HOST_NAME`` (no ``%`` nor ``_``), so it is literal in LIKE.
+    """
+    url = func.lower(Subscription.target_url)
+    host = host.lower().rstrip(".")
+    on_host = [
+        url.like(f"{scheme}://{host}{end}")
+        for scheme in ("https", "http")
+        for end in ("/%", ":%", "?%", "#%", "")
+    ]
+    return select(Subscription.id).where(or_(*on_host))
 
 
 def _aware(moment: datetime) -> datetime:

@@ -5,10 +5,10 @@ routes (``hub/hooks/admin_routes.py``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import get, post
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, Parameter
 
 from hub.admin.requests import admin_of
 from hub.admin.schemas import Page
@@ -25,10 +25,20 @@ from hub.delivery.schemas import (
     Status,
 )
 from hub.web.openapi import Documented
+from hub.web.patterns import HOST_NAME
 from hub.web.query import PageLimit, QueryTime, time_range
 from hub.web.requests import AnyRequest, body_of, runtime_of
 
 TAGS = ["admin", "deliveries"]
+
+TargetHost = Annotated[
+    str | None,
+    Parameter(
+        pattern=HOST_NAME,
+        max_length=253,
+        description="the subscription's target host, e.g. hooks.zapier.com (any scheme, port)",
+    ),
+]
 
 
 @get("/deliveries", tags=TAGS)
@@ -40,6 +50,7 @@ async def list_deliveries(
     subscription_id: FromQuery[str | None] = None,
     event_type: FromQuery[str | None] = None,
     error_class: FromQuery[str | None] = None,
+    target_host: TargetHost = None,
     since: QueryTime = None,
     until: QueryTime = None,
     cursor: FromQuery[str | None] = None,
@@ -48,7 +59,8 @@ async def list_deliveries(
     """List deliveries.
 
     Newest first, filtered by status (the dead-letter queue is `status=dead`),
-    tenant, integration, subscription, event type, error class and creation time;
+    tenant, integration, subscription, event type, error class, the subscription's
+    target host (`target_host=hooks.zapier.com`, any scheme or port) and creation time;
     paged by `next_cursor`.
     """
     admin = await admin_of(request)
@@ -60,6 +72,7 @@ async def list_deliveries(
         subscription_id=subscription_id,
         event_type=event_type,
         error_class=error_class,
+        target_host=target_host,
         since=since_at,
         until=until_at,
     )

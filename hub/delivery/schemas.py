@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
+from hub.web.patterns import HOST_NAME
+
 Status = Literal["pending", "retrying", "delivered", "dead", "cancelled"]
 Id = Annotated[str, Meta(min_length=1, max_length=40)]
 
@@ -21,6 +23,8 @@ class DeliveryFilter(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=T
     subscription_id: Id | None = None
     event_type: Annotated[str, Meta(max_length=80)] | None = None
     error_class: Annotated[str, Meta(max_length=40)] | None = None
+    # The subscription's target host (any scheme and port), e.g. ``hooks.zapier.com``.
+    target_host: Annotated[str, Meta(pattern=HOST_NAME, max_length=253)] | None = None
     since: datetime | None = None
     until: datetime | None = None
 

@@ -1,7 +1,7 @@
 """Every model, imported once so ``Base.metadata`` is complete (alembic, tests)."""
 
 from hub.actions.models import Execution, IdempotencyRecord
-from hub.admin.models import AdminToken
+from hub.admin.models import AdminToken, PortalLinkRow
 from hub.audit.models import AuditEntry
 from hub.connectors.models import OutboundMessage, Suppression, TenantConnector
 from hub.delivery.models import Delivery, DeliveryAttempt
@@ -24,6 +24,7 @@ __all__ = [
     "IdempotencyRecord",
     "Integration",
     "OutboundMessage",
+    "PortalLinkRow",
     "Subscription",
     "SubscriptionSecret",
     "Suppression",

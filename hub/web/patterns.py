@@ -17,3 +17,6 @@ DIGIT = "[0-9]"
 # One character of a URL's host[:port] with no userinfo (no ``@``): the authority ends at
 # the first ``/``, ``?`` or ``#``.
 URL_AUTHORITY = rf"[^@/?#{_BLANK}]"
+# A host name or IPv4 address as a filter names it (no port, no brackets): letters,
+# digits, dots and hyphens only, so it is also safe inside a SQL LIKE pattern.
+HOST_NAME = r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$"

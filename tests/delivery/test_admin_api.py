@@ -67,6 +67,16 @@ async def test_list_filters_and_detail_with_attempts(
     ) == sorted(dead + ok)
     assert await listed(tenant_id="ten_other") == []
     assert await listed(until=(clock.now().replace(year=2000)).isoformat()) == []
+    elsewhere = await make_subscription(rt, tenant, "https://Hooks.Example.test:8443/x")
+    waiting = await make_deliveries(rt, elsewhere, 2)  # never enqueued: stay pending
+    assert sorted(await listed(target_host="127.0.0.1")) == sorted(dead + ok)
+    assert sorted(await listed(target_host="HOOKS.example.test")) == sorted(waiting)
+    assert await listed(target_host="example.test") == []  # a host, not a suffix
+    for hostile in ("hooks%", "a_b", "x/y", "h:1", "-x"):
+        r = await client.get(
+            "/admin/v1/deliveries", params={"target_host": hostile}, headers=admin_headers
+        )
+        assert r.status_code in (400, 422), (hostile, r.text)
     first_page = await listed(limit="2")
     assert len(first_page) == 2
     r = await client.get("/admin/v1/deliveries", params={"status": "nope"}, headers=admin_headers)

@@ -149,6 +149,12 @@ async def test_filters_and_pagination(factory: Factory, admin: Admin, clock: Fro
     assert {e["integration_id"] for e in only_i1} == {i1["id"]}
     by_action = await entries(admin, action="key.issued")
     assert len(by_action) == 3
+    key_id = by_action[0]["target_id"]
+    assert [e["target_id"] for e in await entries(admin, target_id=key_id)] == [key_id]
+    by_actor = await entries(admin, actor=everything[0]["actor"])
+    assert {e["actor"] for e in by_actor} == {everything[0]["actor"]}
+    assert len(by_actor) == 8  # all but the bootstrap token's entry (actor "system")
+    assert await entries(admin, actor="admin:adm_nobody") == []
 
     since = await entries(admin, since=iso(middle))
     assert {e["integration_id"] for e in since if e["integration_id"]} == {i2["id"], i3["id"]}

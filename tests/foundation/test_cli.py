@@ -90,6 +90,42 @@ async def test_admin_commands_provision_tenants_integrations_keys_and_tokens(
     assert all(e["correlation_id"].startswith("cli_") for e in audit)
 
 
+async def test_portal_link_from_the_cli_opens_the_portal_until_revoked(
+    client: httpx.AsyncClient, clock: FrozenClock, settings: Settings
+) -> None:
+    """The link lives in the database, so a server process honours what the CLI issued
+    and revoked (with ``hub dev``'s in-process Redis too)."""
+    env = hub_env(settings)
+    tenant = await admin_cli(env, "create-tenant", "Acme")
+    integration = await admin_cli(
+        env, "create-integration", "--tenant", tenant["id"], "--name", "zap", "--kind", "zapier"
+    )
+    link = await admin_cli(env, "portal-link", integration["id"], "--ttl", "600")
+    assert link["integration_id"] == integration["id"]
+    assert link["link_id"].startswith("pl_")
+    clock.set(datetime.now(UTC))  # the CLI ran on the wall clock
+    enter = httpx.URL(link["url"])
+    assert enter.path == "/portal/enter"
+
+    opened = await client.get(enter.path, params=enter.params)
+    assert opened.status_code == 303, opened.text
+    assert opened.headers["location"] == "/portal/"
+    portal = await client.get("/portal/", cookies=opened.cookies)
+    assert portal.status_code == 200
+    assert "zap" in portal.text
+
+    assert await admin_cli(env, "revoke-portal-link", link["link_id"]) == {
+        "revoked": link["link_id"]
+    }
+    assert (await client.get(enter.path, params=enter.params)).status_code == 404
+    after = await client.get("/portal/", cookies=opened.cookies)
+    assert after.status_code == 303  # the session it opened ended with it
+    assert after.headers["location"] == "/portal/expired"
+    clock.advance(601)
+    tampered = str(enter.params["token"])[:-2] + "AA"
+    assert (await client.get(enter.path, params={"token": tampered})).status_code == 404
+
+
 async def test_admin_commands_report_problems_without_a_traceback(
     rt: Runtime, settings: Settings
 ) -> None:
@@ -99,6 +135,9 @@ async def test_admin_commands_report_problems_without_a_traceback(
          "NOT_FOUND"),
         (["rotate-key", "int_nope", "--grace", "604801"], "$.grace_seconds"),
         (["create-tenant", "   "], "$.name"),
+        (["portal-link", "int_nope"], "NOT_FOUND"),
+        (["portal-link", "int_nope", "--ttl", "59"], "$.ttl_seconds"),
+        (["revoke-portal-link", "pl_nope"], "NOT_FOUND"),
     ]  # fmt: skip
     results = await asyncio.gather(*(run_hub("admin", *args, env=env) for args, _ in cases))
     for (args, message), r in zip(cases, results, strict=True):

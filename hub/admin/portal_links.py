@@ -2,9 +2,12 @@
 
 The token is ``<link id>.<expiry>.<signature>``: an HMAC (a key derived from the
 installation's pepper) over the link id, its integration and its expiry, so no one can
-forge or stretch one. The link is also recorded in Redis until it expires: revoking
-deletes the record, and every portal page checks it is still there, so a revoked
-link — and every session it opened — stops at once.
+forge or stretch one. The link is also a row in the database (``portal_links``, never
+the token): revoking stamps it, and every portal page checks it is still live, so a
+revoked link — and every session it opened — stops at once, in every process (a link
+``hub admin portal-link`` issued works on a ``hub dev`` server beside it).
+
+Issued by admins (API, ``hub admin portal-link``); redeemed by ``hub.console.portal``.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import msgspec
 from msgspec import Meta
 
 from hub.admin.auth import AdminPrincipal
+from hub.admin.models import PortalLinkRow
 from hub.audit.service import record
 from hub.ids import new_id
 from hub.runtime import Runtime
@@ -26,6 +30,7 @@ from hub.tenancy import service as tenancy
 from hub.web.errors import ProblemError
 
 DEFAULT_TTL_SECONDS = 3600
+_LAST_SECOND = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp())
 ENTER_PATH = "/portal/enter"
 
 
@@ -50,10 +55,6 @@ class LinkRecord(msgspec.Struct, frozen=True):
     created_by: str
 
 
-def _key(rt: Runtime, link_id: str) -> str:
-    return rt.keys.custom("portal-link", link_id)
-
-
 def _signature(rt: Runtime, link_id: str, integration_id: str, expiry: int) -> str:
     key = rt.hasher.derive("portal-link")
     mac = hmac.new(key, f"{link_id}.{integration_id}.{expiry}".encode(), hashlib.sha256)
@@ -68,9 +69,17 @@ async def create_link(
     expires_at = (now + timedelta(seconds=body.ttl_seconds)).replace(microsecond=0)
     expiry = int(expires_at.timestamp())
     link_id = new_id("portal_link")
-    entry = LinkRecord(integration.id, integration.tenant_id, expires_at, admin.actor)
-    await rt.redis.set(_key(rt, link_id), msgspec.json.encode(entry), ex=body.ttl_seconds)
     async with rt.db.transaction() as session:
+        session.add(
+            PortalLinkRow(
+                id=link_id,
+                tenant_id=integration.tenant_id,
+                integration_id=integration.id,
+                created_by=admin.actor,
+                created_at=now,
+                expires_at=expires_at,
+            )
+        )
         record(
             session,
             at=now,
@@ -88,11 +97,14 @@ async def create_link(
 
 
 async def live_link(rt: Runtime, link_id: str) -> LinkRecord | None:
-    raw = await rt.redis.get(_key(rt, link_id))
-    if raw is None:
+    """The link, unless it is unknown, revoked or expired."""
+    if len(link_id) > 40:
         return None
-    entry = msgspec.json.decode(raw, type=LinkRecord)
-    return entry if entry.expires_at > rt.clock.now() else None
+    async with rt.db.session() as session:
+        row = await session.get(PortalLinkRow, link_id)
+    if row is None or row.revoked_at is not None or row.expires_at <= rt.clock.now():
+        return None
+    return LinkRecord(row.integration_id, row.tenant_id, row.expires_at, row.created_by)
 
 
 async def redeem(rt: Runtime, token: str) -> tuple[str, LinkRecord] | None:
@@ -100,8 +112,9 @@ async def redeem(rt: Runtime, token: str) -> tuple[str, LinkRecord] | None:
     parts = token.split(".") if len(token) <= 200 and token.isascii() else []
     if len(parts) != 3 or not parts[1].isdigit():
         return None
-    link_id, expiry, signature = parts[0], int(parts[1]), parts[2]
-    if datetime.fromtimestamp(min(expiry, 2**40), UTC) <= rt.clock.now():
+    link_id, signature = parts[0], parts[2]
+    expiry = int(parts[1]) if len(parts[1]) <= 12 else 0  # 12 digits reach past year 9999
+    if expiry > _LAST_SECOND or datetime.fromtimestamp(expiry, UTC) <= rt.clock.now():
         return None
     entry = await live_link(rt, link_id)
     if entry is None or int(entry.expires_at.timestamp()) != expiry:
@@ -113,19 +126,24 @@ async def redeem(rt: Runtime, token: str) -> tuple[str, LinkRecord] | None:
 
 
 async def revoke_link(rt: Runtime, admin: AdminPrincipal, link_id: str) -> None:
-    entry = await live_link(rt, link_id) if len(link_id) <= 40 else None
-    if entry is None:
+    if len(link_id) > 40:
         raise ProblemError("NOT_FOUND", "no such portal link (or it has expired)")
-    admin.require_tenant(entry.tenant_id)
-    await rt.redis.delete(_key(rt, link_id))
+    """A revoked, expired or unknown link is 404 (nothing left to revoke), as is
+    another tenant's."""
+    now = rt.clock.now()
     async with rt.db.transaction() as session:
+        row = await session.get(PortalLinkRow, link_id, with_for_update=True)
+        if row is None or row.revoked_at is not None or row.expires_at <= now:
+            raise ProblemError("NOT_FOUND", "no such portal link (or it has expired)")
+        admin.require_tenant(row.tenant_id)
+        row.revoked_at = now
         record(
             session,
-            at=rt.clock.now(),
+            at=now,
             actor=admin.actor,
             action="portal_link.revoked",
-            tenant_id=entry.tenant_id,
-            integration_id=entry.integration_id,
+            tenant_id=row.tenant_id,
+            integration_id=row.integration_id,
             target_type="portal_link",
             target_id=link_id,
             details={},

@@ -7,8 +7,8 @@ from typing import Any
 from litestar import delete, post
 from litestar.params import FromPath
 
+from hub.admin.portal_links import PortalLink, PortalLinkCreate, create_link, revoke_link
 from hub.admin.requests import admin_of
-from hub.console.portal_links import PortalLink, PortalLinkCreate, create_link, revoke_link
 from hub.web.requests import AnyRequest, optional_body_of, runtime_of
 
 TAGS = ["admin", "portal"]
