@@ -35,9 +35,10 @@ def _encode(value: int, length: int) -> str:
     return "".join(reversed(out))
 
 
-def new_ulid() -> str:
-    """26 characters: 48 bits of milliseconds then 80 random bits."""
-    millis = time.time_ns() // 1_000_000
+def new_ulid(millis: int | None = None) -> str:
+    """26 characters: 48 bits of milliseconds (now, or ``millis``) then 80 random bits."""
+    if millis is None:
+        millis = time.time_ns() // 1_000_000
     rand = int.from_bytes(os.urandom(10), "big")
     return _encode(millis, 10) + _encode(rand, 16)
 
