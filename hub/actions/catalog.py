@@ -8,6 +8,7 @@ generated from it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Hashable, Iterable
 from typing import Any, cast
 
@@ -16,7 +17,10 @@ import msgspec
 from hub.actions.lead_engine import LEAD_ENGINE_ACTIONS
 from hub.actions.publish import PUBLISH_EVENT
 from hub.actions.spec import ActionSpec, struct_schema
-from hub.events.catalog import EVENT_TYPES, EventType
+from hub.events.catalog import EVENT_TYPES
+from hub.events.samples import catalog_sample
+from hub.sanitize import default_policies
+from hub.sanitize.delivered import delivered_schema
 from hub.tenancy.scopes import scope_allows
 
 ACTIONS: dict[str, ActionSpec] = {spec.name: spec for spec in (*LEAD_ENGINE_ACTIONS, PUBLISH_EVENT)}
@@ -42,8 +46,12 @@ class EventTypeEntry(msgspec.Struct):
     description: str
     noun: str
     scope: str
-    data_schema: dict[str, Any]
-    sample: dict[str, Any]
+    data_schema: dict[str, Any]  # what a publisher sends (POST /v1/events)
+    sample: dict[str, Any]  # a publisher's ``data``
+    # What a subscriber receives under the default policy: the data schema pruned to the
+    # revealed fields (masked ones as text), and the sample's delivered body.
+    delivered_schema: dict[str, Any]
+    delivered_sample: dict[str, Any]
 
 
 class CatalogView(msgspec.Struct):
@@ -70,15 +78,24 @@ def action_entry(spec: ActionSpec) -> ActionEntry:
     )
 
 
-def event_entry(event: EventType) -> EventTypeEntry:
+@functools.cache
+def event_entry(name: str) -> EventTypeEntry:
+    """Pure in the build (catalog and policies), so computed once per event type."""
+    event = EVENT_TYPES[name]
+    data_schema = struct_schema(cast(Hashable, event.data_type))
+    policy = default_policies().compiled(event.name)
+    rules = policy.rules if policy is not None else {}
+    delivered = msgspec.json.decode(catalog_sample(event.name, policy)) if policy else {}
     return EventTypeEntry(
         type=event.name,
         title=event.title,
         description=event.description,
         noun=event.name.split(".", 1)[0].replace("_", " ").title(),
         scope=f"triggers:{event.name}",
-        data_schema=struct_schema(cast(Hashable, event.data_type)),
+        data_schema=data_schema,
         sample=event.sample,
+        delivered_schema=delivered_schema(data_schema, rules),
+        delivered_sample=delivered,
     )
 
 
@@ -91,8 +108,8 @@ def catalog_for(scopes: Iterable[str] | None = None) -> CatalogView:
         if granted is None or scope_allows(granted, spec.scope)
     ]
     events = [
-        event_entry(event)
-        for name, event in sorted(EVENT_TYPES.items())
+        event_entry(name)
+        for name in sorted(EVENT_TYPES)
         if granted is None or scope_allows(granted, f"triggers:{name}")
     ]
     return CatalogView(actions=actions, events=events)

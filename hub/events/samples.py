@@ -15,7 +15,7 @@ from sqlalchemy import select
 from hub.events.body import delivered_body, typed_data
 from hub.events.catalog import EVENT_TYPES
 from hub.events.models import Event
-from hub.sanitize import default_policies, pseudonymizer_for
+from hub.sanitize import CompiledPolicy, Pseudonymizer, default_policies, pseudonymizer_for
 from hub.web.errors import ProblemError
 
 if TYPE_CHECKING:
@@ -24,11 +24,30 @@ if TYPE_CHECKING:
 
 MAX_SAMPLES = 100
 SAMPLE_OCCURRED_AT = datetime(2025, 11, 26, 21, 0, tzinfo=UTC)
+# The static samples' (catalog, Zapier, Make) ``hash`` key: no tenant's, so a static
+# pseudonym matches nothing real.
+_STATIC_PSEUDONYMS = Pseudonymizer(b"hub.catalog.sample")
 
 
 def sample_event_id(event_type: str) -> str:
     """Stable, so a platform that dedupes on ``id`` shows the catalog sample once."""
     return "evt_sample_" + event_type.replace(".", "_")
+
+
+def catalog_sample(
+    event_type: str, policy: CompiledPolicy, pseudonymizer: Pseudonymizer = _STATIC_PSEUDONYMS
+) -> bytes:
+    """The catalog's sample of ``event_type`` as ``policy`` delivers it."""
+    entry = EVENT_TYPES[event_type]
+    return delivered_body(
+        policy,
+        pseudonymizer,
+        event_id=sample_event_id(event_type),
+        event_type=event_type,
+        occurred_at=SAMPLE_OCCURRED_AT,
+        data=msgspec.convert(entry.sample, entry.data_type),
+        sandbox=False,
+    )
 
 
 async def samples(
@@ -80,5 +99,5 @@ async def samples(
                 data=msgspec.convert(catalog_entry.sample, catalog_entry.data_type),
                 sandbox=principal.sandbox,
             )
-        )
+        )  # catalog_sample's body, with the tenant's pseudonyms and sandbox flag
     return b"[" + b",".join(bodies) + b"]"

@@ -230,6 +230,10 @@ def idempotency_key_iml(action: str, schema: Mapping[str, Any]) -> str:
 
 
 def delivered_sample(event: Mapping[str, Any]) -> dict[str, Any]:
+    """What a delivery of the event carries under the default policy (the catalog's
+    ``delivered_sample``; an older catalog's raw sample wrapped as a delivery)."""
+    if event.get("delivered_sample"):
+        return dict(event["delivered_sample"])
     sample = dict(event.get("sample") or {})
     if {"id", "type", "data"} <= sample.keys():
         return sample
@@ -359,7 +363,12 @@ def _trigger(event: Mapping[str, Any], webhook: str, files: Files) -> tuple[str,
         },
     )
     files[str(codes["communication"])] = {"output": "{{body}}"}
-    data_schema = event.get("data_schema") or {"type": "object", "properties": {}}
+    # The fields deliveries carry (the default policy's), not what a publisher sends.
+    data_schema = (
+        event.get("delivered_schema")
+        or event.get("data_schema")
+        or {"type": "object", "properties": {}}
+    )
     files[str(codes["interface"])] = [
         {"name": "id", "type": "text", "label": "Event ID"},
         {"name": "type", "type": "text", "label": "Event type"},

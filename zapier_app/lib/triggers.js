@@ -70,12 +70,14 @@ const triggerOf = (event) => {
       performUnsubscribe,
       perform,
       performList,
-      sample: event.sample,
+      // What a delivery carries under the default policy (masked, dropped fields
+      // absent): the catalog's delivered sample and schema, never the publisher's.
+      sample: event.delivered_sample || event.sample,
       outputFields: [
         { key: 'id', label: 'Event ID', type: 'string' },
         { key: 'type', label: 'Event Type', type: 'string' },
         { key: 'occurred_at', label: 'Occurred At', type: 'datetime' },
-        ...outputFieldsOf(event.data_schema || {}, { prefix: ['data'] }),
+        ...outputFieldsOf(event.delivered_schema || event.data_schema || {}, { prefix: ['data'] }),
       ],
     },
   };
