@@ -98,6 +98,16 @@ def canonical_json(value: Any) -> bytes:
     return msgspec.json.encode(_canonical(value), order="sorted")
 
 
+# The key a client sends to have the hub derive one from the request (Make, which
+# cannot hash canonical JSON itself): ``auto:<fingerprint>``, so equal inputs (same
+# action, same canonical body) share a key and different inputs never do.
+DERIVED_KEY = "auto"
+
+
+def effective_key(key: str, digest: str) -> str:
+    return f"{DERIVED_KEY}:{digest}" if key == DERIVED_KEY else key
+
+
 def fingerprint(action: str, body: Any) -> str:
     digest = hashlib.sha256(action.encode())
     digest.update(b"\n")

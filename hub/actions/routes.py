@@ -64,7 +64,8 @@ IDEMPOTENCY_KEY_PATTERN = (
 IDEMPOTENCY_KEY_DOC = (
     "A key per logical request (a UUID, or the triggering event's id): 1-255 printable "
     'ASCII characters, bare or as a quoted string ("..."). Same key and body: the stored '
-    "answer; same key, other body: 422 `IDEMPOTENCY_KEY_REUSED`."
+    "answer; same key, other body: 422 `IDEMPOTENCY_KEY_REUSED`. `auto`: the hub derives "
+    "the key from the action and the body's canonical JSON (same inputs, same key)."
 )
 
 # What the document says of every action (hub.web.openapi reads these ``opt`` keys).

@@ -22,7 +22,7 @@ import msgspec
 
 from hub.actions.executions import execution_row
 from hub.actions.handlers import ActionCall, ActionFailed, ActionRejected
-from hub.actions.idempotency import fingerprint
+from hub.actions.idempotency import effective_key, fingerprint
 from hub.actions.metrics import ACTIONS, CONFLICTS, LATENCY, REPLAYS, child
 from hub.actions.records import Answer, Claim, InProgress, Owned, Replay, Reused
 from hub.actions.spec import ActionSpec
@@ -73,6 +73,7 @@ async def run_action(
 ) -> ActionResponse:
     """``body`` is the decoded JSON (any shape): it is fingerprinted before validation."""
     digest = fingerprint(spec.name, body)
+    key = effective_key(key, digest)
     now = rt.clock.now()
     claim: Claim
     cached = state.answers.get(principal.integration_id, key, now)

@@ -24,6 +24,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from hub.actions.idempotency import DERIVED_KEY
+
 APP_ID = "hub-gateway"
 CONNECTION = "hub"
 HOSTED_BASE_URL = "https://hub.example.com"
@@ -187,45 +189,20 @@ def parameters(
     return out
 
 
-def _leaves(
-    schema: Mapping[str, Any], doc: _Schema, prefix: tuple[str, ...] = ()
-) -> list[tuple[tuple[str, ...], str]]:
-    obj = doc.deref(schema)
-    leaves: list[tuple[tuple[str, ...], str]] = []
-    for name, prop_schema in sorted((obj.get("properties") or {}).items()):
-        prop, _ = doc.unwrap(prop_schema)
-        path = (*prefix, name)
-        if _is_object(prop) and prop.get("properties"):
-            leaves.extend(_leaves(prop, doc, path))
-        elif prop.get("type") == "array":
-            items, _ = doc.unwrap(prop.get("items") or {})
-            leaves.append((path, "collections" if _is_object(items) else "list"))
-        else:
-            leaves.append((path, "scalar"))
-    return leaves
-
-
 def idempotency_key_iml(action: str, schema: Mapping[str, Any]) -> str:
-    """The Idempotency-Key header: the mapped value, else a hash of the action and inputs.
+    """The Idempotency-Key header: the mapped value (namespaced by the action), else
+    ``auto``, which has the hub derive the key from the action and the canonical JSON
+    of the body it receives (docs/actions.md).
 
     Make re-runs a failed module with the same mapped inputs (incomplete executions,
-    Break handler retries), so a key derived from them lets the hub answer the retry
-    from its stored result instead of acting twice.
+    Break handler retries), so the derived key lets the hub answer the retry from its
+    stored result instead of acting twice; IML cannot hash canonical JSON itself (a
+    key joined from values as text would let different inputs collide).
     """
-    doc = _Schema(schema)
-    parts = [f"'{action}'"]
-    for path, kind in _leaves(schema, doc):
-        ref = "parameters." + ".".join(path)
-        if kind == "list":
-            value = f"join({ref}, ',')"
-        elif kind == "collections":
-            value = f"toString({ref})"
-        else:
-            value = ref
-        parts.append(f"'|{'.'.join(path)}=' + ifempty({value}, '')")
-    derived = " + ".join(parts)
+    del schema  # every input is in the body the hub hashes
     return (
-        f"{{{{'make:{action}:' + ifempty(parameters.{KEY_PARAM}, 'auto:' + sha256({derived}))}}}}"
+        f"{{{{if(parameters.{KEY_PARAM}, 'make:{action}:' + parameters.{KEY_PARAM}, "
+        f"'{DERIVED_KEY}')}}}}"
     )
 
 

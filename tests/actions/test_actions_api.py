@@ -52,6 +52,26 @@ async def test_replay_is_byte_identical_and_marked(live: Caller, upstream: Upstr
     assert len(upstream.calls) == 1
 
 
+async def test_an_auto_key_is_derived_from_the_canonical_body(
+    live: Caller, upstream: Upstream
+) -> None:
+    first = await live.act("create_lead", LEAD, "auto")
+    assert first.status_code == 200, first.text
+    reordered = dict(reversed(list(LEAD.items())))
+    again = await live.act("create_lead", reordered, '"auto"')  # the sf-string form too
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.content == first.content
+    other = await live.act("create_lead", {**LEAD, "company_name": "Other Ltda"}, "auto")
+    assert other.status_code == 200, other.text
+    assert "idempotent-replayed" not in other.headers  # never 422 IDEMPOTENCY_KEY_REUSED
+    assert other.json()["execution_id"] != first.json()["execution_id"]
+    assert len(upstream.calls) == 2
+    # What the upstream sees is the derived key, the same on a retry of the same inputs.
+    keys = [call.headers.get("idempotency-key") for call in upstream.calls]
+    assert all(k and k.startswith("auto:") and len(k) == 69 for k in keys), keys
+    assert keys[0] != keys[1]
+
+
 async def test_sandbox_outputs_are_deterministic_per_key(sandbox: Caller) -> None:
     key = new_key()
     r = await sandbox.act("create_lead", LEAD, key)
