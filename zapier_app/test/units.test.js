@@ -131,6 +131,27 @@ describe('delivery signatures', () => {
   });
 });
 
+describe('error messages fit Zapier\'s 250 characters', () => {
+  const { errors } = require('zapier-platform-core');
+  const { errorFor, MAX_MESSAGE } = require('../lib/errors');
+  const z = { errors };
+  const long = {
+    code: 'VALIDATION_FAILED',
+    detail: 'the request body is invalid',
+    correlation_id: 'req_01m9157ehynnb2zpwxa8tx4k2m',
+    errors: Array.from({ length: 30 }, (_, i) => ({ path: `$.inputs.field_${i}`, message: 'expected a string of at most 200 characters' })),
+  };
+  const response = { status: 422, content: JSON.stringify(long), headers: { get: () => null } };
+
+  it('cuts the description, keeps the code and the correlation id', () => {
+    const { message } = JSON.parse(errorFor(z, response).message);
+    assert.ok(message.length <= MAX_MESSAGE, `${message.length} characters`);
+    assert.ok(message.includes('[VALIDATION_FAILED]'), message);
+    assert.ok(message.endsWith('(correlation id req_01m9157ehynnb2zpwxa8tx4k2m)'), message);
+    assert.ok(message.startsWith('the request body is invalid'), message);
+  });
+});
+
 describe('problems become Zapier errors', () => {
   const { errors } = require('zapier-platform-core');
   const { errorFor } = require('../lib/errors');
@@ -167,6 +188,10 @@ describe('problems become Zapier errors', () => {
     const err = errorFor(z, response(422, { code: 'VALIDATION_FAILED', detail: 'invalid', errors: [{ path: '$.to', message: 'bad phone' }] }));
     assert.match(JSON.parse(err.message).message, /invalid \[VALIDATION_FAILED\]: \$\.to: bad phone/);
     assert.equal(errorFor(z, response(401, { code: 'KEY_REVOKED', detail: 'revoked' })).name, 'ExpiredAuthError');
+    assert.equal(errorFor(z, response(401, { code: 'KEY_EXPIRED', detail: 'expired' })).name, 'ExpiredAuthError');
+    const wrong = errorFor(z, response(401, { code: 'UNAUTHENTICATED', detail: 'invalid API key' }));
+    assert.equal(wrong.name, 'AppError'); // a wrong key at connect: no "reconnect" prompt
+    assert.match(JSON.parse(wrong.message).message, /^Authentication failed/);
     const html = { status: 503, content: '<html>', headers: { get: () => null } };
     assert.equal(JSON.parse(errorFor(z, html).message).status, 503);
   });
