@@ -76,6 +76,35 @@ def humanize(name: str) -> str:
     return re.sub(r"\bId\b", "ID", text)
 
 
+_SMALL_WORDS = {"a", "an", "and", "as", "at", "by", "for", "in", "of", "on", "or", "the", "to"}
+
+
+def title_case(text: str) -> str:
+    """``E-mail marked as spam`` -> ``E-mail Marked as Spam`` (Make's and Zapier's labels)."""
+    words = text.split()
+    return " ".join(
+        w if (i and w.lower() in _SMALL_WORDS) or w[:1].isupper() else w[:1].upper() + w[1:]
+        for i, w in enumerate(words)
+    )
+
+
+def with_article(title: str) -> str:
+    """``Create Lead`` -> ``Create a Lead``; ``Send Email`` -> ``Send an Email``."""
+    verb, _, rest = title.partition(" ")
+    if not rest or rest.split()[0].lower() in {"a", "an", "the"}:
+        return title
+    article = "an" if rest[:1].lower() in "aeiou" else "a"
+    return f"{verb} {article} {rest}"
+
+
+def triggers_when(description: str) -> str:
+    """``A lead was created.`` -> ``Triggers when a lead was created.``"""
+    text = description.strip()
+    if text.lower().startswith("triggers when"):
+        return text
+    return f"Triggers when {text[:1].lower()}{text[1:]}"
+
+
 class _Schema:
     """A JSON Schema document whose ``$ref``s resolve against its own root."""
 
@@ -317,7 +346,7 @@ def _webhook(event: Mapping[str, Any], files: Files) -> tuple[str, dict[str, Any
         "method": "DELETE",
     }
     meta = {
-        "label": str(event.get("title") or humanize(str(event["type"])))[:MAX_LABEL],
+        "label": title_case(str(event.get("title") or humanize(str(event["type"]))))[:MAX_LABEL],
         "webhookType": "web",
         "connection": CONNECTION,
         "altConnection": None,
@@ -359,10 +388,10 @@ def _trigger(event: Mapping[str, Any], webhook: str, files: Files) -> tuple[str,
         {"name": "sandbox", "type": "boolean", "label": "Sandbox event"},
     ]
     files[str(codes["samples"])] = delivered_sample(event)
-    title = str(event.get("title") or humanize(str(event["type"])))
+    title = title_case(str(event.get("title") or humanize(str(event["type"]))))
     meta = {
         "label": f"Watch {title}"[:MAX_LABEL],
-        "description": str(event.get("description") or f"Triggers on {event['type']} events."),
+        "description": triggers_when(str(event.get("description") or f"a {event['type']} event.")),
         "moduleType": "instant_trigger",
         "connection": None,
         "altConnection": None,
@@ -427,7 +456,7 @@ def _action(action: Mapping[str, Any], files: Files) -> tuple[str, dict[str, Any
         "outputs": action.get("sample_output") or action.get("sample") or {},
     }
     meta = {
-        "label": str(action.get("title") or humanize(name))[:MAX_LABEL],
+        "label": with_article(title_case(str(action.get("title") or humanize(name))))[:MAX_LABEL],
         "description": str(action.get("description") or f"Runs the {name} action."),
         "moduleType": "action",
         "actionCrud": "update" if name.startswith("update_") else "create",

@@ -6,6 +6,19 @@
 
 const { apiUrl } = require('./http');
 const { humanize, outputFieldsOf } = require('./fields');
+
+// Zapier's conventions: title-case labels, descriptions that start "Triggers when".
+const SMALL_WORDS = new Set(['a', 'an', 'and', 'as', 'at', 'by', 'for', 'in', 'of', 'on', 'or', 'the', 'to']);
+const titleCase = (text) =>
+  String(text)
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((w, i) => ((i && SMALL_WORDS.has(w.toLowerCase())) || /^[A-Z]/.test(w) ? w : w[0].toUpperCase() + w.slice(1)))
+    .join(' ');
+const triggersWhen = (description) => {
+  const text = String(description).trim();
+  return /^triggers when/i.test(text) ? text : `Triggers when ${text[0].toLowerCase()}${text.slice(1)}`;
+};
 const { verify } = require('./signatures');
 const { zapierKey } = require('./catalog');
 
@@ -61,8 +74,8 @@ const triggerOf = (event) => {
     key: zapierKey(type),
     noun,
     display: {
-      label: event.title || `New ${noun}`,
-      description: event.description || `Triggers on ${type} events.`,
+      label: titleCase(event.title || `New ${noun}`),
+      description: triggersWhen(event.description || `a ${type} event.`),
     },
     operation: {
       type: 'hook',
@@ -83,4 +96,4 @@ const triggerOf = (event) => {
   };
 };
 
-module.exports = { triggerOf, itemsOf };
+module.exports = { triggerOf, itemsOf, titleCase, triggersWhen };
