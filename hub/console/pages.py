@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import msgspec
 from litestar import Response, get, post
@@ -286,7 +287,14 @@ async def dlq_page(request: AnyRequest) -> Response[str]:
     query = _query(request)
     items, cursor = await _deliveries(request, session, delivery_filter(query, dead_only=True))
     return _render(
-        session, "dlq.html", items=items, query=query, cursor=cursor, confirm=None, result=None
+        session,
+        "dlq.html",
+        items=items,
+        query=query,
+        cursor=cursor,
+        confirm=None,
+        result=None,
+        progress=None,
     )
 
 
@@ -300,12 +308,28 @@ async def dlq_replay(request: AnyRequest) -> Response[str]:
     if form.get("confirmed") != "yes":
         count = await queries.count_deliveries(rt, session.admin, flt)
         return _render(
-            session, "dlq.html", items=[], query=form, cursor=None, confirm=count, result=None
+            session,
+            "dlq.html",
+            items=[],
+            query=form,
+            cursor=None,
+            confirm=count,
+            result=None,
+            progress=None,
         )
     result = await replay(rt, session.admin, ReplayRequest(filter=flt))
     items, cursor = await _deliveries(request, session, delivery_filter(Fields(), dead_only=True))
+    # Where to watch them move (pending -> delivered, or dead again): the same search.
+    progress = urlencode(present(form, *DELIVERY_FILTERS[1:], "since", "until"))
     return _render(
-        session, "dlq.html", items=items, query=Fields(), cursor=cursor, confirm=None, result=result
+        session,
+        "dlq.html",
+        items=items,
+        query=Fields(),
+        cursor=cursor,
+        confirm=None,
+        result=result,
+        progress=f"/console/deliveries?{progress}",
     )
 
 

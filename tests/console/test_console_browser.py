@@ -124,6 +124,10 @@ async def test_sign_in_find_a_dead_delivery_replay_it_and_it_arrives(
         await eventually(lambda: _got(switch), "a replayed delivery at the receiver")
     r = await live.api.get("/admin/v1/deliveries?status=delivered", headers=ADMIN)
     assert len(r.json()["items"]) == 2
+    # Their progress: the same search on the deliveries page, now delivered.
+    await page.locator("#replay-progress").click()
+    await expect(page.get_by_label("event type")).to_have_value("lead.created")
+    await expect(page.locator("tbody .s-delivered")).to_have_count(2)
     r = await live.api.get("/admin/v1/audit?action=deliveries.replay", headers=ADMIN)
     assert [e["actor"] for e in r.json()["items"]] == [f"admin:{await _bootstrap_id(live)}"]
 
