@@ -467,6 +467,89 @@ def _action(action: Mapping[str, Any], files: Files) -> tuple[str, dict[str, Any
     return ident, meta
 
 
+API_CALL_MODULE = "makeApiCall"
+
+
+def _api_call(files: Files) -> tuple[str, dict[str, Any]]:
+    """The universal module Make's review expects: any hub endpoint the connection's key
+    may call, with the connection's base URL and ``Authorization`` (from base.imljson)."""
+    codes = _code_files(
+        "modules",
+        API_CALL_MODULE,
+        {
+            "communication": "communication",
+            "staticParams": None,
+            "mappableParams": "mappable-params",
+            "interface": "interface",
+            "samples": "samples",
+        },
+    )
+    files[str(codes["communication"])] = {
+        "url": "{{parameters.url}}",
+        "method": "{{parameters.method}}",
+        # Make's schema wants headers as an object: the one header the hub's API asks
+        # of a caller besides the key (an action's), ignored by every other route.
+        "headers": {"Idempotency-Key": f"{{{{ifempty(parameters.{KEY_PARAM}, '{DERIVED_KEY}')}}}}"},
+        "body": "{{parameters.body}}",
+        "response": {
+            "output": {"body": "{{body}}", "headers": "{{headers}}", "statusCode": "{{statusCode}}"}
+        },
+    }
+    files[str(codes["mappableParams"])] = [
+        {
+            "name": "url",
+            "type": "text",
+            "label": "URL",
+            "required": True,
+            "help": "A path of the hub's API with its query string, e.g. `/v1/me` or "
+            "`/v1/events/lead.created/samples?limit=3` (the connection's Hub URL and API "
+            "key are added).",
+        },
+        {
+            "name": "method",
+            "type": "select",
+            "label": "Method",
+            "required": True,
+            "default": "GET",
+            "options": [{"label": m, "value": m} for m in ("GET", "POST", "PATCH", "DELETE")],
+        },
+        {
+            "name": "body",
+            "type": "any",
+            "label": "Body",
+            "help": "A JSON body, for POST and PATCH.",
+        },
+        {
+            "name": KEY_PARAM,
+            "type": "text",
+            "label": "Idempotency key",
+            "advanced": True,
+            "help": "For `POST /v1/actions/…`: map the trigger's Event ID. Left empty, "
+            "the hub derives the key from the body (`auto`). Other routes ignore it.",
+        },
+    ]
+    files[str(codes["interface"])] = [
+        {"name": "body", "type": "any", "label": "Body"},
+        {"name": "headers", "type": "collection", "label": "Headers"},
+        {"name": "statusCode", "type": "number", "label": "Status code"},
+    ]
+    files[str(codes["samples"])] = {
+        "body": {"integration_id": "int_sample", "tenant_id": "ten_sample", "mode": "sandbox"},
+        "headers": {"content-type": "application/json"},
+        "statusCode": 200,
+    }
+    meta = {
+        "label": "Make an API Call",
+        "description": "Performs an arbitrary authorized call to the hub's API.",
+        "moduleType": "action",
+        "actionCrud": None,
+        "connection": CONNECTION,
+        "altConnection": None,
+        "codeFiles": codes,
+    }
+    return API_CALL_MODULE, meta
+
+
 README = """# Hub for Make
 
 Instant triggers for the hub's events (new lead, message received, appointment
@@ -494,6 +577,9 @@ def render_app(catalog: Mapping[str, Any]) -> Files:
         module_id, module_meta = _action(action, files)
         modules[module_id] = module_meta
         actions.append(module_id)
+    module_id, module_meta = _api_call(files)
+    modules[module_id] = module_meta
+    universal = [module_id]
     files["general/base.imljson"] = {
         "baseUrl": base_url("connection.baseUrl"),
         "headers": {"Authorization": "Bearer {{connection.apiKey}}", "Accept": "application/json"},
@@ -504,6 +590,7 @@ def render_app(catalog: Mapping[str, Any]) -> Files:
     files["modules/groups.json"] = [
         {"label": "Triggers", "modules": triggers},
         {"label": "Actions", "modules": actions},
+        {"label": "Other", "modules": universal},
     ]
     files["README.md"] = README
     files["makecomapp.json"] = {

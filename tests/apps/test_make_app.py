@@ -104,7 +104,24 @@ def test_one_trigger_per_event_type_and_one_action_per_catalog_action() -> None:
         module = modules[make.action_module_id(action["name"])]
         assert module["moduleType"] == "action"
         assert module["connection"] == make.CONNECTION
-    assert len(modules) == len(catalog["events"]) + len(catalog["actions"])
+    universal = modules[make.API_CALL_MODULE]
+    assert universal["label"] == "Make an API Call"
+    assert universal["connection"] == make.CONNECTION
+    assert len(modules) == len(catalog["events"]) + len(catalog["actions"]) + 1
+
+
+def test_the_universal_module_calls_any_path_with_the_connection() -> None:
+    meta = manifest()["components"]["module"][make.API_CALL_MODULE]
+    communication = _read(meta["codeFiles"]["communication"])
+    assert communication["url"] == "{{parameters.url}}"  # relative: base.imljson adds the host
+    assert communication["method"] == "{{parameters.method}}"
+    assert communication["headers"] == {
+        "Idempotency-Key": "{{ifempty(parameters.idempotency_key, 'auto')}}"
+    }
+    params = {p["name"] for p in _read(meta["codeFiles"]["mappableParams"])}
+    assert params == {"url", "method", "body", "idempotency_key"}
+    base = _read("general/base.imljson")
+    assert base["headers"]["Authorization"] == "Bearer {{connection.apiKey}}"
 
 
 def _read(rel: str | None) -> Any:
@@ -185,7 +202,9 @@ def test_every_module_calls_a_route_the_hub_serves() -> None:
     conn = app["components"]["connection"][make.CONNECTION]["codeFiles"]["communication"]
     calls.append(("GET", "/v1/me") if _read(conn)["url"].endswith("/v1/me") else ("?", "?"))
     for components in (app["components"]["module"], app["components"]["webhook"]):
-        for meta in components.values():
+        for ident, meta in components.items():
+            if ident == make.API_CALL_MODULE:
+                continue  # its path is the user's (test above)
             for code in ("communication", "attach", "detach"):
                 rel = meta["codeFiles"].get(code)
                 doc = _read(rel) if rel else {}
