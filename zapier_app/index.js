@@ -9,6 +9,7 @@ const { handleProblems } = require('./lib/errors');
 const { actions, events } = require('./lib/catalog');
 const { triggerOf } = require('./lib/triggers');
 const { createOf } = require('./lib/creates');
+const { searchOf, searchOrCreateOf } = require('./lib/searches');
 
 const byKey = (items) => Object.fromEntries(items.map((item) => [item.key, item]));
 
@@ -19,5 +20,11 @@ module.exports = {
   beforeRequest: [addAuth],
   afterResponse: [handleProblems],
   triggers: byKey(events().map(triggerOf)),
-  creates: byKey(actions().map(createOf)),
+  creates: byKey(actions().filter((a) => a.kind !== 'search').map(createOf)),
+  searches: byKey(actions().filter((a) => a.kind === 'search').map(searchOf)),
+  searchOrCreates: byKey(
+    actions()
+      .filter((a) => a.kind === 'search' && a.creates_with)
+      .map(searchOrCreateOf),
+  ),
 };

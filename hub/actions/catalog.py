@@ -38,6 +38,10 @@ class ActionEntry(msgspec.Struct):
     sample: dict[str, Any]  # sample outputs
     # The event the sandbox publishes for this action (null: none).
     sandbox_event: str | None
+    # "search" (changes nothing; the apps offer it as a search) or "create".
+    kind: str = "create"
+    # A search's create, paired by the apps as "Find or Create …" (null: none).
+    creates_with: str | None = None
 
 
 class EventTypeEntry(msgspec.Struct):
@@ -75,6 +79,8 @@ def action_entry(spec: ActionSpec) -> ActionEntry:
         sample_input=spec.sample_input,
         sample=spec.sample_output,
         sandbox_event=spec.event_type,
+        kind=spec.kind,
+        creates_with=spec.creates_with,
     )
 
 

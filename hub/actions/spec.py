@@ -37,7 +37,13 @@ class ActionSpec:
     simulate: Callable[[ActionCall], Simulation] | None = None
     # A short noun for app UIs ("Lead", "Appointment").
     noun: str = ""
-    tags: tuple[str, ...] = field(default_factory=tuple)
+    tags: tuple[str, ...] = field(default_factory=tuple)  # "search": offered as a search
+    # A search's create (the apps' "Find or Create …"), e.g. ``create_lead``.
+    creates_with: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return "search" if "search" in self.tags else "create"
 
     @property
     def scope(self) -> str:

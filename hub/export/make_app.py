@@ -455,6 +455,17 @@ def _action(action: Mapping[str, Any], files: Files) -> tuple[str, dict[str, Any
         "status": "succeeded",
         "outputs": action.get("sample_output") or action.get("sample") or {},
     }
+    if action.get("kind") == "search":
+        _as_search(action, codes, files)
+        meta = {
+            "label": _search_label(action),
+            "description": str(action.get("description") or f"Runs the {name} search."),
+            "moduleType": "search",
+            "connection": CONNECTION,
+            "altConnection": None,
+            "codeFiles": codes,
+        }
+        return ident, meta
     meta = {
         "label": with_article(title_case(str(action.get("title") or humanize(name))))[:MAX_LABEL],
         "description": str(action.get("description") or f"Runs the {name} action."),
@@ -465,6 +476,30 @@ def _action(action: Mapping[str, Any], files: Files) -> tuple[str, dict[str, Any
         "codeFiles": codes,
     }
     return ident, meta
+
+
+def _search_label(action: Mapping[str, Any]) -> str:
+    """``Search Leads`` (Make's convention for a search module)."""
+    noun = str(action.get("noun") or humanize(str(action["name"]).split("_", 1)[-1]))
+    return f"Search {noun}s"[:MAX_LABEL]
+
+
+def _as_search(action: Mapping[str, Any], codes: dict[str, str | None], files: Files) -> None:
+    """A search module: the same call, each found item a bundle (``iterate``)."""
+    output_schema = action.get("output_schema") or {"type": "object", "properties": {}}
+    doc = _Schema(output_schema)
+    props = doc.deref(output_schema).get("properties") or {}
+    key = next((k for k, s in props.items() if doc.deref(s).get("type") == "array"), None)
+    if key is None:
+        raise ValueError(f"search {action['name']} has no list of matches in its outputs")
+    item_schema = {**doc.deref(doc.deref(props[key]).get("items") or {})}
+    item_schema["$defs"] = output_schema.get("$defs", {})
+    communication = files[str(codes["communication"])]
+    communication["response"] = {"iterate": f"{{{{body.outputs.{key}}}}}", "output": "{{item}}"}
+    files[str(codes["interface"])] = parameters(item_schema, with_required=False)
+    sample = action.get("sample_output") or action.get("sample") or {}
+    items = sample.get(key) or [{}]
+    files[str(codes["samples"])] = items[0]
 
 
 API_CALL_MODULE = "makeApiCall"

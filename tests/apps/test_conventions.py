@@ -41,5 +41,7 @@ def test_make_module_names_follow_make() -> None:
         if meta["moduleType"] == "instant_trigger":
             assert label.startswith("Watch "), (ident, label)
             assert meta["description"].startswith("Triggers when "), (ident, meta)
-        else:  # "Create a Lead", "Send an E-mail"
+        elif meta["moduleType"] == "search":  # "Search Leads"
+            assert re.match(r"^Search [A-Z]\w*s$", label), (ident, label)
+        elif ident != "makeApiCall":  # "Create a Lead", "Send an E-mail"
             assert re.match(r"^[A-Z]\w+ (a|an) [A-Z]", label), (ident, label)

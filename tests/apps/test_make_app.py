@@ -102,7 +102,8 @@ def test_one_trigger_per_event_type_and_one_action_per_catalog_action() -> None:
         assert module["webhook"] in webhooks
     for action in catalog["actions"]:
         module = modules[make.action_module_id(action["name"])]
-        assert module["moduleType"] == "action"
+        kind = "search" if action["kind"] == "search" else "action"
+        assert module["moduleType"] == kind
         assert module["connection"] == make.CONNECTION
     universal = modules[make.API_CALL_MODULE]
     assert universal["label"] == "Make an API Call"

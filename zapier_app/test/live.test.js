@@ -189,8 +189,27 @@ suite('REST-hook triggers against the hub', () => {
   }
 });
 
+suite('searches against the hub', () => {
+  for (const action of actions().filter((a) => a.kind === 'search')) {
+    const search = App.searches[zapierKey(action.name)];
+    it(`${action.name}: answers the product's matches as a list`, async () => {
+      const inputData = inputDataOf(action.input_schema, action.sample_input || {});
+      const found = await appTester(search.operation.perform, { authData: authData(), inputData });
+      assert.ok(Array.isArray(found), JSON.stringify(found));
+      assert.ok(found.length >= 1, 'the product answers its sample: one match');
+      for (const key of Object.keys(search.operation.sample)) assert.ok(key in found[0], `sample key ${key}`);
+    });
+    it(`${action.name}: a query with nothing to search by is a validation error`, async () => {
+      await assert.rejects(appTester(search.operation.perform, { authData: authData(), inputData: {} }), (err) => {
+        assert.equal(problemOf(err).status, 422, err.message);
+        return true;
+      });
+    });
+  }
+});
+
 suite('creates against the hub', () => {
-  for (const action of actions()) {
+  for (const action of actions().filter((a) => a.kind !== 'search')) {
     const create = App.creates[zapierKey(action.name)];
     const inputData = () => inputDataOf(action.input_schema, action.sample_input || {});
 

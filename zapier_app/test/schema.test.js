@@ -10,6 +10,7 @@ const { prepareApp, validateApp } = require('zapier-platform-core/src/tools/sche
 const cleaner = require('zapier-platform-core/src/tools/cleaner');
 const TriggerSchema = require('zapier-platform-schema/lib/schemas/TriggerSchema');
 const CreateSchema = require('zapier-platform-schema/lib/schemas/CreateSchema');
+const SearchSchema = require('zapier-platform-schema/lib/schemas/SearchSchema');
 
 const App = require('../index');
 const { actions, events, zapierKey } = require('../lib/catalog');
@@ -22,10 +23,15 @@ describe('app definition', () => {
     assert.deepEqual(validateApp(compiled), []);
   });
 
-  it('has one trigger per catalog event type and one create per action', () => {
+  it('has one trigger per catalog event type, one create per action, one search per search', () => {
     assert.ok(events().length > 0 && actions().length > 0, 'the catalog is empty');
     assert.deepEqual(Object.keys(App.triggers).sort(), events().map((e) => zapierKey(e.type)).sort());
-    assert.deepEqual(Object.keys(App.creates).sort(), actions().map((a) => zapierKey(a.name)).sort());
+    const keys = (kind) => actions().filter((a) => (a.kind === 'search') === (kind === 'search')).map((a) => zapierKey(a.name)).sort();
+    assert.deepEqual(Object.keys(App.creates).sort(), keys('create'));
+    assert.deepEqual(Object.keys(App.searches).sort(), keys('search'));
+    for (const [key, pair] of Object.entries(App.searchOrCreates)) {
+      assert.ok(App.searches[pair.search] && App.creates[pair.create], key);
+    }
   });
 
   for (const event of events()) {
@@ -49,7 +55,18 @@ describe('app definition', () => {
     });
   }
 
-  for (const action of actions()) {
+  for (const action of actions().filter((a) => a.kind === 'search')) {
+    const key = zapierKey(action.name);
+    it(`search ${key} validates, has a sample and output fields for the items`, () => {
+      const search = compiled.searches[key];
+      assert.deepEqual(errorsOf(SearchSchema, search), []);
+      assert.ok(search.operation.sample && Object.keys(search.operation.sample).length);
+      const outputs = search.operation.outputFields.map((f) => f.key);
+      for (const name of Object.keys(search.operation.sample)) assert.ok(outputs.includes(name), name);
+    });
+  }
+
+  for (const action of actions().filter((a) => a.kind !== 'search')) {
     const key = zapierKey(action.name);
     it(`create ${key} validates, has a sample and maps its schema`, () => {
       const create = compiled.creates[key];
