@@ -45,3 +45,16 @@ async def test_a_search_needs_something_to_search_by(live: Caller, upstream: Ups
         assert r.status_code == 422, (body, r.text)
         assert r.json()["code"] == "VALIDATION_FAILED"
     assert upstream.calls == []
+
+
+async def test_find_appointment_in_the_sandbox_and_its_refusals(sandbox: Caller) -> None:
+    r = await sandbox.act("find_appointment", {"lead_id": "lead_1", "status": "done"}, new_key())
+    assert r.status_code == 200, r.text
+    (found,) = r.json()["outputs"]["appointments"]
+    assert (found["lead_id"], found["status"]) == ("lead_1", "done")
+    assert found["appointment_id"].startswith("apt_sbx_")
+    none = await sandbox.act("find_appointment", {"lead_id": "missing-1"}, new_key())
+    assert none.json()["outputs"] == {"found": False, "appointments": []}
+    for body in ({}, {"status": "scheduled"}, {"appointment_id": "a b"}):
+        refused = await sandbox.act("find_appointment", body, new_key())
+        assert refused.status_code == 422, (body, refused.text)

@@ -11,6 +11,8 @@ const { idempotencyKey } = require('./idempotency');
 const { zapierKey } = require('./catalog');
 const { titleCase } = require('./triggers');
 
+const withArticle = (noun) => `${/^[aeiou]/i.test(noun) ? 'an' : 'a'} ${noun}`;
+
 // The array of matches in a search's outputs: its one array-of-objects property.
 const itemsKey = (outputSchema) => {
   const deref = resolver(outputSchema);
@@ -48,7 +50,7 @@ const searchOf = (action) => {
     noun,
     display: {
       label: titleCase(action.title || humanize(name)),
-      description: action.description || `Finds a ${noun.toLowerCase()} in the hub.`,
+      description: action.description || `Finds ${withArticle(noun.toLowerCase())} in the hub.`,
     },
     operation: {
       inputFields: inputFieldsOf(inputSchema),
@@ -64,7 +66,7 @@ const searchOrCreateOf = (action) => ({
   key: zapierKey(action.name),
   display: {
     label: `Find or Create ${action.noun || humanize(action.name)}`,
-    description: `Finds a ${(action.noun || 'record').toLowerCase()}, or creates one if none matches.`,
+    description: `Finds ${withArticle((action.noun || 'record').toLowerCase())}, or creates one if none matches.`,
   },
   search: zapierKey(action.name),
   create: zapierKey(action.creates_with),

@@ -10,7 +10,7 @@ as they are (docs/actions.md, "Upstream contract").
 from hub.actions.lead_engine.appointments import SCHEDULE_APPOINTMENT
 from hub.actions.lead_engine.leads import CREATE_LEAD, UPDATE_LEAD
 from hub.actions.lead_engine.messages import SEND_EMAIL, SEND_WHATSAPP_MESSAGE
-from hub.actions.lead_engine.search import FIND_LEAD
+from hub.actions.lead_engine.search import FIND_APPOINTMENT, FIND_LEAD
 from hub.actions.spec import ActionSpec
 
 LEAD_ENGINE_ACTIONS: tuple[ActionSpec, ...] = (
@@ -20,6 +20,7 @@ LEAD_ENGINE_ACTIONS: tuple[ActionSpec, ...] = (
     SEND_WHATSAPP_MESSAGE,
     SEND_EMAIL,
     FIND_LEAD,
+    FIND_APPOINTMENT,
 )
 
 __all__ = ["LEAD_ENGINE_ACTIONS"]

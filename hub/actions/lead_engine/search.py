@@ -1,5 +1,6 @@
-"""Search actions: ``find_lead``. The product answers (it holds the leads); a search
-changes nothing, so its Idempotency-Key only dedupes a retried call.
+"""Search actions: ``find_lead`` and ``find_appointment``. The product answers (it
+holds the leads and appointments); a search changes nothing, so its Idempotency-Key
+only dedupes a retried call.
 
 The apps offer a search as Zapier searches (with *Find or Create Lead* beside
 ``create_lead``) and Make search modules; no match is ``found: false`` with
@@ -9,13 +10,16 @@ The apps offer a search as Zapier searches (with *Find or Create Lead* beside
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated
+from datetime import timedelta
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta
 
 from hub.actions.handlers import ActionCall
+from hub.actions.lead_engine.appointments import AppointmentChannel, AppointmentKind
 from hub.actions.lead_engine.fields import (
+    AwareDateTime,
     CompanyName,
     ContactName,
     Email,
@@ -105,4 +109,94 @@ FIND_LEAD = ActionSpec(
     tags=("search",),
     # The create a search-or-create pairs it with (Zapier's "Find or Create Lead").
     creates_with="create_lead",
+)
+
+
+AppointmentId = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.:\-]+$",
+        title="Appointment ID",
+        description="The appointment's id (as returned by Schedule Appointment).",
+        examples=["apt_01jd2w0c7e9f1g2h3j4k5m6n7p"],
+    ),
+]
+AppointmentStatus = Literal["scheduled", "cancelled", "done"]
+
+
+class FindAppointmentInput(
+    msgspec.Struct, forbid_unknown_fields=True, kw_only=True, omit_defaults=True
+):
+    """Find appointments by id, or a lead's (optionally only those with one status)."""
+
+    appointment_id: AppointmentId | None = None
+    lead_id: LeadId | None = None
+    status: AppointmentStatus | None = None
+
+    def __post_init__(self) -> None:
+        if not (self.appointment_id or self.lead_id):
+            raise ValueError("send appointment_id or lead_id")
+
+
+class AppointmentMatch(msgspec.Struct, kw_only=True):
+    appointment_id: AppointmentId
+    lead_id: LeadId
+    kind: AppointmentKind
+    channel: AppointmentChannel
+    scheduled_for: AwareDateTime
+    status: AppointmentStatus
+
+
+class FindAppointmentOutput(msgspec.Struct, kw_only=True):
+    """``found`` is false and ``appointments`` empty when nothing matches."""
+
+    found: bool
+    appointments: Annotated[list[AppointmentMatch], Meta(max_length=MAX_MATCHES)] = []
+
+
+def _simulate_find_appointment(call: ActionCall) -> Simulation:
+    """One synthetic appointment per query, none for a lead id starting ``missing-``."""
+    inputs: FindAppointmentInput = call.inputs
+    if inputs.lead_id is not None and inputs.lead_id.startswith(SANDBOX_MISSING_PREFIX):
+        return Simulation(outputs=FindAppointmentOutput(found=False, appointments=[]))
+    query = msgspec.json.encode(inputs, order="sorted")
+    digest = hashlib.sha256(call.integration_id.encode() + b"\n" + query).hexdigest()[:24]
+    match = AppointmentMatch(
+        appointment_id=inputs.appointment_id or f"apt_sbx_{digest}",
+        lead_id=inputs.lead_id or f"lead_sbx_{digest}",
+        kind="callback",
+        channel="phone",
+        scheduled_for=call.started_at + timedelta(days=1),
+        status=inputs.status or "scheduled",
+    )
+    return Simulation(outputs=FindAppointmentOutput(found=True, appointments=[match]))
+
+
+FIND_APPOINTMENT = ActionSpec(
+    name="find_appointment",
+    title="Find Appointment",
+    description="Finds appointments by appointment id, or a lead's appointments "
+    "(optionally one status). Nothing found is `found: false` with no appointments.",
+    noun="Appointment",
+    input_type=FindAppointmentInput,
+    output_type=FindAppointmentOutput,
+    sample_input={"lead_id": "lead_01jd8v4m7q2k9x3n5p8r1s6t0w", "status": "scheduled"},
+    sample_output={
+        "found": True,
+        "appointments": [
+            {
+                "appointment_id": "apt_01jd8x7c2f6j0m4q8t2w6z0c4f",
+                "lead_id": "lead_01jd8v4m7q2k9x3n5p8r1s6t0w",
+                "kind": "callback",
+                "channel": "phone",
+                "scheduled_for": "2025-11-28T18:00:00Z",
+                "status": "scheduled",
+            }
+        ],
+    },
+    simulate=_simulate_find_appointment,
+    tags=("search",),
+    creates_with="schedule_appointment",
 )
