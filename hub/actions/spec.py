@@ -54,7 +54,12 @@ class ActionSpec:
 
     @functools.cached_property
     def input_schema(self) -> dict[str, Any]:
-        return struct_schema(self.input_type)
+        """The input's JSON Schema with its cross-field rules (``schema_rules``: one of
+        ``text``/``template``, at least one search criterion), as the OpenAPI states them."""
+        rules: dict[str, Any] = getattr(self.input_type, "schema_rules", None) or {}
+        if "#/components/" in msgspec.json.encode(rules).decode():
+            rules = {}  # rules over the OpenAPI document's components (publish_event's)
+        return {**struct_schema(self.input_type), **rules}
 
     @functools.cached_property
     def output_schema(self) -> dict[str, Any]:

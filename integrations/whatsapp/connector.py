@@ -4,7 +4,8 @@ its provider's webhooks in as ``message.*`` events.
 The flow is the same for both providers (``meta.py``, ``evolution.py`` carry only
 their wire formats):
 
-1. the recipient is normalised to E.164 (422 at ``$.to`` when it is no phone);
+1. the recipient (``to``, or the lead's primary phone from its events given only
+   ``lead_id``) is normalised to E.164 (422 at ``$.to`` when it is no phone);
 2. pacing: outside the tenant's sending window the message is **scheduled** for the
    window's next opening (answered 200 ``scheduled``; the workers send it and its
    outcome publishes ``message.sent`` / ``message.failed``); over the per-minute cap
@@ -45,6 +46,7 @@ from hub.connectors.protocol import (
     InboundReply,
     InboundRequest,
 )
+from hub.events.contacts import lead_phone
 from hub.events.ingest import publish_internal
 from hub.runtime import Runtime
 from hub.security import targets
@@ -123,7 +125,20 @@ class WhatsAppConnector(Connector[WhatsAppConfig]):
 
     async def handle(self, rt: Runtime, config: WhatsAppConfig, call: ActionCall) -> Any:
         inputs: SendWhatsAppMessageInput = call.inputs
-        to = normalized(inputs.to)
+        given = inputs.to
+        if given is None and inputs.lead_id is not None:
+            given = await lead_phone(rt, call.tenant_id, inputs.lead_id)
+            if given is None:
+                raise ActionRejected(
+                    "no phone is known for this lead: send `to`",
+                    errors=[
+                        FieldError(
+                            path="$.to",
+                            message="required: the lead's events carry no usable phone",
+                        )
+                    ],
+                )
+        to = normalized(given or "")
         if to is None:
             raise ActionRejected(
                 "the recipient is not a phone number",

@@ -237,7 +237,12 @@ suite('creates against the hub', () => {
     });
 
     it(`${action.name}: a validation error names the field`, async () => {
-      const required = action.input_schema.required || [];
+      // The required inputs, or (send_whatsapp_message: `to` or `lead_id`) the ones of
+      // which one is required.
+      const anyOf = action.input_schema.anyOf || [];
+      const required = (action.input_schema.required || []).length
+        ? action.input_schema.required
+        : anyOf.flatMap((rule) => rule.required || []);
       assert.ok(required.length, 'every action has a required input');
       const inputs = inputData();
       for (const name of required) {

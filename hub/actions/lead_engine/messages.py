@@ -74,7 +74,18 @@ class MessageOutput(msgspec.Struct, kw_only=True):
 class SendWhatsAppMessageInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """A WhatsApp message: free text, or an approved template with its variables."""
 
-    to: Annotated[Phone, Meta(title="To (E.164)")]
+    to: (
+        Annotated[
+            Phone,
+            Meta(
+                title="To (E.164)",
+                description="The phone to message. Left out with `lead_id` given, the "
+                "lead's primary phone is used (the hub knows it from the lead's events; the "
+                "product resolves it on its own path).",
+            ),
+        ]
+        | None
+    ) = None
     text: (
         Annotated[
             str,
@@ -127,12 +138,18 @@ class SendWhatsAppMessageInput(msgspec.Struct, forbid_unknown_fields=True, kw_on
                 "required": ["template"],
                 "properties": {"template": {"type": "string"}, "text": {"type": "null"}},
             },
-        ]
+        ],
+        "anyOf": [
+            {"required": ["to"], "properties": {"to": {"type": "string"}}},
+            {"required": ["lead_id"], "properties": {"lead_id": {"type": "string"}}},
+        ],
     }
 
     def __post_init__(self) -> None:
         if (self.text is None) == (self.template is None):
             raise ValueError("send exactly one of text or template")
+        if self.to is None and self.lead_id is None:
+            raise ValueError("send to, or lead_id to message the lead's primary phone")
 
 
 def _simulate_whatsapp(call: ActionCall) -> Simulation:
@@ -156,8 +173,8 @@ def _simulate_whatsapp(call: ActionCall) -> Simulation:
 SEND_WHATSAPP_MESSAGE = ActionSpec(
     name="send_whatsapp_message",
     title="Send WhatsApp Message",
-    description="Sends a WhatsApp message to a phone (E.164), as free text or as an approved "
-    "template, optionally linked to a lead.",
+    description="Sends a WhatsApp message to a phone (E.164) — or to a lead's primary phone, "
+    "given only `lead_id` — as free text or as an approved template.",
     noun="Message",
     input_type=SendWhatsAppMessageInput,
     output_type=MessageOutput,

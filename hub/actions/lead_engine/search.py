@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 from msgspec import Meta
@@ -36,6 +36,13 @@ SANDBOX_MISSING_PREFIX = "missing-"
 MAX_MATCHES = 10
 
 
+def one_of_given(*names: str) -> dict[str, Any]:
+    """JSON Schema: at least one of ``names`` present as text (what __post_init__ checks)."""
+    return {
+        "anyOf": [{"required": [name], "properties": {name: {"type": "string"}}} for name in names]
+    }
+
+
 class FindLeadInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, omit_defaults=True):
     """Find leads by any of these (all given must match); at least one is required."""
 
@@ -43,6 +50,11 @@ class FindLeadInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, om
     external_id: ExternalId | None = None
     email: Annotated[Email | None, Meta(title="E-mail")] = None
     phone: Annotated[Phone | None, Meta(title="Phone (E.164)")] = None
+
+    # What __post_init__ checks, as the document states it (hub.actions.routes).
+    schema_rules: ClassVar[dict[str, Any]] = one_of_given(
+        "lead_id", "external_id", "email", "phone"
+    )
 
     def __post_init__(self) -> None:
         if not any((self.lead_id, self.external_id, self.email, self.phone)):
@@ -133,7 +145,15 @@ class FindAppointmentInput(
 
     appointment_id: AppointmentId | None = None
     lead_id: LeadId | None = None
-    status: AppointmentStatus | None = None
+    status: (
+        Annotated[
+            AppointmentStatus,
+            Meta(title="Status", description="Only appointments with this status."),
+        ]
+        | None
+    ) = None
+
+    schema_rules: ClassVar[dict[str, Any]] = one_of_given("appointment_id", "lead_id")
 
     def __post_init__(self) -> None:
         if not (self.appointment_id or self.lead_id):

@@ -23,6 +23,7 @@ from hub.clock import FrozenClock
 from hub.config import Settings
 from hub.connectors import sends
 from hub.connectors.models import OutboundMessage
+from hub.events.catalog import EVENT_TYPES
 from hub.events.models import Event
 from hub.worker.app import build_worker
 from integrations.whatsapp.connector import WhatsAppConnector
@@ -290,3 +291,56 @@ async def test_an_expired_token_opens_the_circuit(
     ready = (await http.get("/readyz")).json()
     assert ready["status"] == "degraded"  # shown to operators, still serving
     assert ready["checks"]["connectors"].startswith("1 failing")
+
+
+async def _publish_lead(http: httpx.AsyncClient, tenant_id: str, lead: dict[str, Any]) -> None:
+    r = await http.post(
+        f"/admin/v1/tenants/{tenant_id}/integrations",
+        json={"name": "Product", "kind": "source", "scopes": ["events:publish"]},
+        headers=ADMIN,
+    )
+    assert r.status_code == 201, r.text
+    r = await http.post(
+        "/v1/events",
+        json={"events": [{"id": str(uuid.uuid4()), "type": "lead.created", "data": lead}]},
+        headers=bearer(r.json()["api_key"]),
+    )
+    assert r.status_code == 202, r.text
+    assert r.json()["accepted"] == 1, r.text
+
+
+async def test_a_lead_id_alone_messages_the_leads_primary_phone(
+    http: httpx.AsyncClient, hub: Hub, graph: FakeGraph
+) -> None:
+    """What the welcome-WhatsApp blueprint does: the zap saw the phone masked, so it
+    sends by lead id and the hub uses the number the product published."""
+    tenant_id, api_key = await _tenant(http)
+    await _connect(http, tenant_id, graph)
+    lead = {
+        **EVENT_TYPES["lead.created"].sample,
+        "lead_id": "lead_welcome_1",
+        "contact": {
+            "name": "Ana",
+            "phones": [
+                {"number": "+5584999990101", "primary": False},
+                {"number": "+5584999990202", "primary": True},
+                {"number": "+5584999990303", "primary": True, "valid_for_outreach": False},
+            ],
+        },
+    }
+    await _publish_lead(http, tenant_id, lead)
+
+    r = await _send(http, api_key, str(uuid.uuid4()), to=None, lead_id="lead_welcome_1")
+    assert r.status_code == 200, r.text
+    assert graph.calls[-1].body["to"] == "5584999990202"
+
+    unknown = await _send(http, api_key, str(uuid.uuid4()), to=None, lead_id="lead_nobody")
+    assert unknown.status_code == 422, unknown.text
+    assert unknown.json()["errors"][0]["path"] == "$.to"
+    other_tenant, other_key = await _tenant(http)
+    await _connect(http, other_tenant, graph)
+    theirs = await _send(http, other_key, str(uuid.uuid4()), to=None, lead_id="lead_welcome_1")
+    assert theirs.status_code == 422, theirs.text  # another tenant's lead is not known here
+    neither = await _send(http, api_key, str(uuid.uuid4()), to=None)
+    assert neither.status_code == 422
+    assert len(graph.calls) == 1
