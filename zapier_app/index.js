@@ -10,6 +10,7 @@ const { actions, events } = require('./lib/catalog');
 const { triggerOf } = require('./lib/triggers');
 const { createOf } = require('./lib/creates');
 const { searchOf, searchOrCreateOf } = require('./lib/searches');
+const { choiceTriggerOf, names: choiceNames } = require('./lib/choices');
 
 const byKey = (items) => Object.fromEntries(items.map((item) => [item.key, item]));
 
@@ -19,7 +20,7 @@ module.exports = {
   authentication,
   beforeRequest: [addAuth],
   afterResponse: [handleProblems],
-  triggers: byKey(events().map(triggerOf)),
+  triggers: byKey([...events().map(triggerOf), ...choiceNames().map(choiceTriggerOf)]),
   creates: byKey(actions().filter((a) => a.kind !== 'search').map(createOf)),
   searches: byKey(actions().filter((a) => a.kind === 'search').map(searchOf)),
   searchOrCreates: byKey(

@@ -15,6 +15,7 @@ from msgspec import Meta
 
 from hub.actions import executions
 from hub.actions.catalog import ACTIONS, CatalogView, action_named, catalog_for
+from hub.actions.choices import CHOICES, ChoiceList, choice_list
 from hub.actions.executions import ExecutionView, find_execution
 from hub.actions.idempotency import HEADER, MAX_KEY_LENGTH, parse_idempotency_key
 from hub.actions.service import run_action
@@ -149,6 +150,20 @@ async def get_catalog(request: AnyRequest) -> CatalogView:
     return catalog_for(principal.scopes)
 
 
+@get("/choices/{name:str}", tags=TAGS)
+async def list_choices(request: AnyRequest, name: FromPath[str]) -> ChoiceList:
+    """List the choices of an enumerated input.
+
+    `lead_status`, `appointment_kind` or `appointment_channel`: the values the actions
+    accept, with labels, for the apps' dropdowns. Any key may read them.
+    """
+    await integration_of(request)
+    found = choice_list(name)
+    if found is None:
+        raise ProblemError("NOT_FOUND", f"no such choice list; one of {sorted(CHOICES)}")
+    return found
+
+
 @get("/executions/{execution_id:str}", tags=TAGS)
 async def get_execution(request: AnyRequest, execution_id: FromPath[str]) -> ExecutionView:
     """Get an execution of this integration.
@@ -224,6 +239,7 @@ INTEGRATION_ROUTES: list[Any] = [
     *[_action_route(spec) for spec in ACTIONS.values()],
     unknown_action,
     get_catalog,
+    list_choices,
     get_execution,
 ]
 ADMIN_ROUTES: list[Any] = [list_executions, get_any_execution]

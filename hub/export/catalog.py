@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 
 from hub.actions.catalog import catalog_for
+from hub.actions.choices import fields_with_choices
 from hub.web.errors import CODES, PROBLEM_CONTENT_TYPE
 
 CATALOG_FORMAT = "hub-catalog"
@@ -61,6 +62,16 @@ def export_document(platform: str) -> dict[str, Any]:
                     ),
                 },
                 "deliveries": {"signatures": "standard-webhooks-v1"},
+                # Dynamic dropdowns: GET /v1/choices/{name} -> {"items": [{value, label}]},
+                # for these inputs of these actions.
+                "choices": {
+                    "path": "/v1/choices/{name}",
+                    "fields": {
+                        a["name"]: found
+                        for a in document["actions"]
+                        if (found := fields_with_choices(a["input_schema"]))
+                    },
+                },
             },
         }
     )

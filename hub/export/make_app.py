@@ -505,6 +505,44 @@ def _as_search(action: Mapping[str, Any], codes: dict[str, str | None], files: F
 API_CALL_MODULE = "makeApiCall"
 
 
+def rpc_id(choice: str) -> str:
+    return "list" + "".join(part.title() for part in choice.split("_"))
+
+
+def _choices(catalog: Mapping[str, Any]) -> Mapping[str, Any]:
+    return dict((catalog.get("api") or {}).get("choices") or {})
+
+
+def _rpc(choice: str, path: str, files: Files) -> tuple[str, dict[str, Any]]:
+    """A dynamic dropdown: GET /v1/choices/{name}, each item an option."""
+    ident = rpc_id(choice)
+    codes = _code_files("rpcs", ident, {"communication": "communication", "params": "params"})
+    files[str(codes["communication"])] = {
+        "url": path.replace("{name}", choice),
+        "method": "GET",
+        "response": {
+            "iterate": "{{body.items}}",
+            "output": {"label": "{{item.label}}", "value": "{{item.value}}"},
+        },
+    }
+    files[str(codes["params"])] = []
+    meta = {
+        "label": f"List {humanize(choice)} Choices",
+        "connection": CONNECTION,
+        "altConnection": None,
+        "codeFiles": codes,
+    }
+    return ident, meta
+
+
+def _with_dropdowns(params: list[dict[str, Any]], fields: Mapping[str, str]) -> None:
+    """The inputs the hub lists choices for read them from its RPC, not a frozen list."""
+    for param in params:
+        choice = fields.get(str(param.get("name")))
+        if choice is not None and param.get("type") == "select":
+            param["options"] = f"rpc://{rpc_id(choice)}"
+
+
 def _api_call(files: Files) -> tuple[str, dict[str, Any]]:
     """The universal module Make's review expects: any hub endpoint the connection's key
     may call, with the connection's base URL and ``Authorization`` (from base.imljson)."""
@@ -608,8 +646,17 @@ def render_app(catalog: Mapping[str, Any]) -> Files:
         module_id, module_meta = _trigger(event, webhook_id, files)
         modules[module_id] = module_meta
         triggers.append(module_id)
+    choices = _choices(catalog)
+    rpcs: dict[str, Any] = {}
+    for choice in sorted({c for f in (choices.get("fields") or {}).values() for c in f.values()}):
+        ident, rpc_meta = _rpc(choice, str(choices.get("path", "/v1/choices/{name}")), files)
+        rpcs[ident] = rpc_meta
     for action in sorted(_actions(catalog), key=lambda a: str(a["name"])):
         module_id, module_meta = _action(action, files)
+        fields = (choices.get("fields") or {}).get(str(action["name"])) or {}
+        mappable = module_meta["codeFiles"].get("mappableParams")
+        if fields and mappable:
+            _with_dropdowns(files[str(mappable)], fields)
         modules[module_id] = module_meta
         actions.append(module_id)
     module_id, module_meta = _api_call(files)
@@ -640,7 +687,7 @@ def render_app(catalog: Mapping[str, Any]) -> Files:
             "connection": {CONNECTION: _connection(files)},
             "webhook": webhooks,
             "module": modules,
-            "rpc": {},
+            "rpc": rpcs,
             "function": {},
             "endpoint": {},
         },
@@ -666,7 +713,7 @@ def dump(value: Json) -> str:
 def generated_paths(root: Path) -> list[Path]:
     """The files under ``root`` that the generator owns (scenarios are hand-written)."""
     owned = [root / "makecomapp.json", root / "README.md"]
-    for folder in ("general", "connections", "webhooks", "modules"):
+    for folder in ("general", "connections", "webhooks", "modules", "rpcs"):
         owned.extend(p for p in (root / folder).rglob("*") if p.is_file())
     return sorted(p for p in owned if p.exists())
 

@@ -111,6 +111,22 @@ def test_one_trigger_per_event_type_and_one_action_per_catalog_action() -> None:
     assert len(modules) == len(catalog["events"]) + len(catalog["actions"]) + 1
 
 
+def test_dropdowns_read_the_hubs_choices_through_rpcs() -> None:
+    app = manifest()
+    rpcs = app["components"]["rpc"]
+    fields = exported("make")["api"]["choices"]["fields"]
+    assert fields["create_lead"] == {"status": "lead_status"}
+    for action, choices in fields.items():
+        meta = app["components"]["module"][make.action_module_id(action)]
+        params = {p["name"]: p for p in _read(meta["codeFiles"]["mappableParams"])}
+        for field, choice in choices.items():
+            assert params[field]["options"] == f"rpc://{make.rpc_id(choice)}"
+            rpc = rpcs[make.rpc_id(choice)]
+            communication = _read(rpc["codeFiles"]["communication"])
+            assert communication["url"] == f"/v1/choices/{choice}"
+            assert communication["response"]["iterate"] == "{{body.items}}"
+
+
 def test_the_universal_module_calls_any_path_with_the_connection() -> None:
     meta = manifest()["components"]["module"][make.API_CALL_MODULE]
     communication = _read(meta["codeFiles"]["communication"])
@@ -202,7 +218,11 @@ def test_every_module_calls_a_route_the_hub_serves() -> None:
     app = manifest()
     conn = app["components"]["connection"][make.CONNECTION]["codeFiles"]["communication"]
     calls.append(("GET", "/v1/me") if _read(conn)["url"].endswith("/v1/me") else ("?", "?"))
-    for components in (app["components"]["module"], app["components"]["webhook"]):
+    for components in (
+        app["components"]["module"],
+        app["components"]["webhook"],
+        app["components"]["rpc"],
+    ):
         for ident, meta in components.items():
             if ident == make.API_CALL_MODULE:
                 continue  # its path is the user's (test above)
@@ -212,7 +232,12 @@ def test_every_module_calls_a_route_the_hub_serves() -> None:
                 if "url" in doc:
                     url = re.sub(r"\{\{[^}]+\}\}", "{}", doc["url"])
                     calls.append((doc.get("method", "GET"), url))
-    missing = [c for c in calls if c not in served]
+    # A served template ("/v1/choices/{}") also serves its concrete paths (an RPC's).
+    patterns = [
+        (method, re.compile("^" + re.escape(path).replace(r"\{\}", "[^/]+") + "$"))
+        for method, path in served
+    ]
+    missing = [(m, u) for m, u in calls if not any(m == sm and p.match(u) for sm, p in patterns)]
     assert calls
     assert missing == []
 

@@ -134,6 +134,15 @@ async def test_the_make_app_works_against_a_live_hub(settings: Settings, tmp_pat
                     )
                     assert r.status_code == 204, r.text
 
+            # Every dropdown: its RPC's call lists options in the shape it maps.
+            for ident, rpc in app["components"]["rpc"].items():
+                request = code(rpc, "communication")
+                r = await hub.request(request["method"], request["url"], headers=headers)
+                assert r.status_code == 200, (ident, r.text)
+                items = render(request["response"]["iterate"], {"body": r.json()})
+                assert items, ident
+                assert all({"label", "value"} <= item.keys() for item in items), ident
+
             # Every action: the sample inputs as mapped parameters, answered in the
             # interface's shape; the same key again is a replay.
             failures: dict[str, str] = {}

@@ -7,6 +7,7 @@ const { apiUrl } = require('./http');
 const { bodyOf, humanize, inputFieldsOf, outputFieldsOf } = require('./fields');
 const { idempotencyKey } = require('./idempotency');
 const { zapierKey } = require('./catalog');
+const { withDropdowns } = require('./choices');
 
 const KEY_FIELD = 'idempotency_key';
 
@@ -55,7 +56,7 @@ const createOf = (action) => {
       description: action.description || `Runs the ${name} action in the hub.`,
     },
     operation: {
-      inputFields: [...inputFieldsOf(inputSchema), keyField(keyName)],
+      inputFields: [...withDropdowns(name, inputFieldsOf(inputSchema)), keyField(keyName)],
       perform,
       sample: {
         execution_id: 'exe_sample',

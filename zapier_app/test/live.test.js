@@ -189,6 +189,16 @@ suite('REST-hook triggers against the hub', () => {
   }
 });
 
+suite('dropdowns against the hub', () => {
+  for (const trigger of Object.values(App.triggers).filter((t) => t.display.hidden)) {
+    it(`${trigger.key}: lists the values the actions accept`, async () => {
+      const items = await appTester(trigger.operation.perform, { authData: authData() });
+      assert.ok(items.length >= 2, JSON.stringify(items));
+      for (const item of items) assert.ok(item.id && item.name, JSON.stringify(item));
+    });
+  }
+});
+
 suite('searches against the hub', () => {
   for (const action of actions().filter((a) => a.kind === 'search')) {
     const search = App.searches[zapierKey(action.name)];

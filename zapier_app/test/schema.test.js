@@ -25,7 +25,15 @@ describe('app definition', () => {
 
   it('has one trigger per catalog event type, one create per action, one search per search', () => {
     assert.ok(events().length > 0 && actions().length > 0, 'the catalog is empty');
-    assert.deepEqual(Object.keys(App.triggers).sort(), events().map((e) => zapierKey(e.type)).sort());
+    const visible = Object.values(App.triggers).filter((t) => !t.display.hidden);
+    assert.deepEqual(visible.map((t) => t.key).sort(), events().map((e) => zapierKey(e.type)).sort());
+    // Every dropdown an input names is a hidden trigger of the app.
+    for (const create of Object.values(App.creates)) {
+      for (const field of create.operation.inputFields.filter((f) => f.dynamic)) {
+        const trigger = App.triggers[field.dynamic.split('.')[0]];
+        assert.ok(trigger && trigger.display.hidden, field.dynamic);
+      }
+    }
     const keys = (kind) => actions().filter((a) => (a.kind === 'search') === (kind === 'search')).map((a) => zapierKey(a.name)).sort();
     assert.deepEqual(Object.keys(App.creates).sort(), keys('create'));
     assert.deepEqual(Object.keys(App.searches).sort(), keys('search'));
