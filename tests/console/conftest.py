@@ -21,6 +21,7 @@ from playwright.async_api import Browser, BrowserContext, async_playwright
 
 from hub.app import Hub, build_hub, create_app
 from hub.config import Settings
+from hub.delivery.jobs import engine_in
 from hub.worker.app import build_worker
 from tests.conftest import BOOTSTRAP_TOKEN
 from tests.delivery.support import Received, Receiver
@@ -60,7 +61,12 @@ async def live(settings: Settings) -> AsyncIterator[LiveHub]:
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(settings, hub=hub), host="127.0.0.1", port=port, log_level="warning"
+            create_app(settings, hub=hub),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            # A browser's keep-alive connections never hold the shutdown up.
+            timeout_graceful_shutdown=2,
         )
     )
     serving = asyncio.create_task(server.serve())
@@ -75,12 +81,23 @@ async def live(settings: Settings) -> AsyncIterator[LiveHub]:
         try:
             yield LiveHub(hub, url, api)
         finally:
-            server.should_exit = True
-            await serving
+            # The worker first: one left running would sweep the run's shared database
+            # under the next tests. Each step is bounded, so a stuck one cannot leak
+            # the others into the session's event loop.
             working.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await working
-            await worker.close()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(working, 10)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(worker.close(), 10)
+            await engine_in(worker.ctx).aclose()  # even if close() gave up waiting
+            server.should_exit = True
+            try:
+                await asyncio.wait_for(serving, 10)
+            except TimeoutError:
+                server.force_exit = True
+                serving.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await serving
             await hub.close()
 
 
@@ -97,7 +114,8 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 @pytest.fixture
-async def context(browser: Browser) -> AsyncIterator[BrowserContext]:
+async def context(browser: Browser, live: LiveHub) -> AsyncIterator[BrowserContext]:
+    """After ``live`` (so closed before it: no page holds the server's shutdown up)."""
     ctx = await browser.new_context(viewport={"width": 1360, "height": 900})
     await ctx.grant_permissions(["clipboard-read", "clipboard-write"])
     yield ctx
