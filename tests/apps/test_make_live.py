@@ -175,3 +175,84 @@ async def test_the_make_app_works_against_a_live_hub(settings: Settings, tmp_pat
                 outputs_spec = next(p for p in interface if p["name"] == "outputs")["spec"]
                 assert set(r.json()["outputs"]) <= {p["name"] for p in outputs_spec}
             assert failures == {}
+
+
+BLUEPRINTS = MAKE_APP / "scenarios"
+REF = re.compile(r"^\{\{1\.([\w.]+)\}\}$")
+
+
+def _mapped(value: Any, trigger: dict[str, Any]) -> Any:
+    """A blueprint mapper value: literal, or ``{{1.path}}`` into the trigger's bundle."""
+    if isinstance(value, dict):
+        return {k: _mapped(v, trigger) for k, v in value.items()}
+    ref = REF.match(value) if isinstance(value, str) else None
+    if ref is None:
+        assert not (isinstance(value, str) and "{{" in value), f"not a plain reference: {value}"
+        return value
+    node: Any = trigger
+    for part in ref.group(1).split("."):
+        node = node[part]
+    return node
+
+
+async def test_the_welcome_whatsapp_blueprint_runs_on_the_default_policy(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """The blueprint's flow against a live hub: a lead.created delivery (phones masked, as
+    the default policy delivers them) passes its filter, and its Send a WhatsApp
+    Message module, mapped as the blueprint maps it, is accepted (by lead id: 200, not
+    the 422 a masked number would get)."""
+    catalog = exported("make")
+    blueprint = json.loads(
+        (BLUEPRINTS / "lead-created-welcome-whatsapp.blueprint.json").read_text()
+    )
+    trigger_step, send_step = blueprint["flow"]
+    app = json.loads((MAKE_APP / "makecomapp.json").read_text())
+    modules = app["components"]["module"]
+    send_meta = modules[send_step["module"].split(":")[-1]]
+    trigger_meta = modules[trigger_step["module"].split(":")[-1]]
+    outputs = {a["name"]: a["sample"] for a in catalog["actions"]}
+    lead = next(e for e in catalog["events"] if e["type"] == "lead.created")
+    async with outside_world(outputs) as world, live_hub(settings, tmp_path) as base:
+        env = await provision(base, settings.bootstrap_admin_token or "", world, kind="make")
+        headers = {"Authorization": f"Bearer {env['HUB_API_KEY']}"}
+        async with httpx.AsyncClient(base_url=base, timeout=30) as hub:
+            attach = code(app["components"]["webhook"][trigger_meta["webhook"]], "attach")
+            path = f"/hooks/welcome-{secrets.token_hex(4)}"
+            r = await hub.request(
+                attach["method"],
+                attach["url"],
+                json=render(attach["body"], {"webhook": {"url": f"{world.url}{path}"}}),
+                headers=headers,
+            )
+            assert r.status_code in (200, 201), r.text
+            published = await hub.post(
+                "/v1/events",
+                json={"id": secrets.token_hex(8), "type": "lead.created", "data": lead["sample"]},
+                headers={"Authorization": f"Bearer {env['HUB_SOURCE_KEY']}"},
+            )
+            assert published.status_code == 202, published.text
+            delivered = await wait_delivery(world, path)
+            assert delivered["data"]["contact"]["phones"][0]["number"].count("*") > 0  # masked
+
+            (condition,) = send_step["filter"]["conditions"][0:1][0]
+            assert condition == {
+                "a": "{{length(1.data.contact.phones)}}",
+                "b": "0",
+                "o": "number:greater",
+            }
+            assert len(delivered["data"]["contact"]["phones"]) > 0  # the filter lets it through
+
+            mapped = _mapped(send_step["mapper"], delivered)
+            assert "to" not in mapped  # by lead id: the number never reached Make
+            request = code(send_meta, "communication")
+            body = {k: v for k, v in mapped.items() if k != "idempotency_key"}
+            key = f"make:send_whatsapp_message:{mapped['idempotency_key']}"
+            r = await hub.request(
+                request["method"],
+                request["url"],
+                json=body,
+                headers={**headers, "Idempotency-Key": key},
+            )
+            assert r.status_code == 200, r.text
+            assert world.upstream_calls[("send_whatsapp_message", key)] == 1
