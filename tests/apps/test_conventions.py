@@ -33,6 +33,21 @@ async def test_zapier_labels_are_title_case_and_triggers_say_when() -> None:
         assert re.match(r"^[A-Z][a-z]+s ", create["description"]), create  # "Creates a …"
 
 
+async def test_every_zapier_input_field_has_help_text() -> None:
+    """Zapier forbids help text beside line-item children: each child has its own."""
+    script = (
+        "const app = require('./index.js'); const out = [];"
+        "const walk = (op, f) => { if (!f.helpText && !f.children) out.push(op + '.' + f.key);"
+        " (f.children || []).forEach((c) => walk(op, c)); };"
+        "for (const kind of ['creates', 'searches']) for (const op of Object.values(app[kind]))"
+        " for (const f of op.operation.inputFields) walk(op.key, f);"
+        "console.log(JSON.stringify(out));"
+    )
+    run = await run_node("-e", script, timeout=120)
+    assert run.returncode == 0, run.output
+    assert json.loads(run.output.strip().splitlines()[-1]) == []
+
+
 def test_make_module_names_follow_make() -> None:
     modules = json.loads((MAKE_APP / "makecomapp.json").read_text())["components"]["module"]
     for ident, meta in modules.items():

@@ -151,13 +151,16 @@ const defaultOf = (schema) => {
   return text ? text : undefined;
 };
 
-const fieldOf = (step, { child = false } = {}) => {
+const fieldOf = (step) => {
   const field = { key: step.key, label: step.label };
   if (step.kind === 'items') {
-    field.children = step.children.map((c) => fieldOf(c, { child: true }));
+    // Zapier allows no helpText beside children: each child carries its own.
+    field.children = step.children.map((c) => fieldOf(c));
     field.required = step.required;
     return field;
   }
+  const help = [helpOf(step.schema), step.kind === 'json' ? 'A JSON object.' : undefined].filter(Boolean).join(' ');
+  if (help) field.helpText = help.length > MAX_HELP ? `${help.slice(0, MAX_HELP - 1)}…` : help;
   field.required = step.required;
   if (step.kind === 'dict') {
     field.dict = true;
@@ -167,10 +170,6 @@ const fieldOf = (step, { child = false } = {}) => {
     field.type = step.type;
     if (step.kind === 'list') field.list = true;
     if (step.choices && step.choices.length) field.choices = choicesField(step.choices);
-  }
-  if (!child) {
-    const help = [helpOf(step.schema), step.kind === 'json' ? 'A JSON object.' : undefined].filter(Boolean).join(' ');
-    if (help) field.helpText = help.length > MAX_HELP ? `${help.slice(0, MAX_HELP - 1)}…` : help;
   }
   const dflt = defaultOf(step.schema);
   if (dflt !== undefined) field.default = dflt;

@@ -79,8 +79,22 @@ Tags = Annotated[
     list[Tag],
     Meta(max_length=50, title="Tags", description="Labels on the lead.", examples=[["vip"]]),
 ]
-Emails = Annotated[list[Email], Meta(max_length=10, title="E-mail addresses")]
-Phones = Annotated[list[Phone], Meta(max_length=10, title="Phones (E.164)")]
+Emails = Annotated[
+    list[Email],
+    Meta(
+        max_length=10,
+        title="E-mail addresses",
+        description="Up to 10 addresses; the first is the lead's primary one.",
+    ),
+]
+Phones = Annotated[
+    list[Phone],
+    Meta(
+        max_length=10,
+        title="Phones (E.164)",
+        description="Up to 10 numbers with country code (+55…); the first is the primary one.",
+    ),
+]
 
 LeadStatus = Annotated[
     Literal[

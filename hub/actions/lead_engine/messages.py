@@ -41,6 +41,7 @@ class Attachment(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
             max_length=255,
             pattern=_FILE_NAME,
             title="File name",
+            description="The name the recipient sees.",
             examples=["proposta-4711.pdf"],
         ),
     ]
@@ -51,12 +52,19 @@ class Attachment(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
                 max_length=127,
                 pattern=r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$",
                 title="Content type",
+                description="The file's media type, if known.",
                 examples=["application/pdf"],
             ),
         ]
         | None
     ) = None
-    size_bytes: Annotated[int, Meta(ge=0, le=10**12, title="Size (bytes)")] | None = None
+    size_bytes: (
+        Annotated[
+            int,
+            Meta(ge=0, le=10**12, title="Size (bytes)", description="Shown beside the link."),
+        ]
+        | None
+    ) = None
 
 
 class MessageOutput(msgspec.Struct, kw_only=True):
@@ -197,7 +205,10 @@ SEND_WHATSAPP_MESSAGE = ActionSpec(
 class SendEmailInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """An e-mail: plain text, HTML, or both."""
 
-    to: Annotated[list[Email], Meta(min_length=1, max_length=50, title="To")]
+    to: Annotated[
+        list[Email],
+        Meta(min_length=1, max_length=50, title="To", description="1 to 50 recipients."),
+    ]
     subject: Annotated[
         str, Meta(min_length=1, max_length=998, title="Subject", examples=["Sua proposta"])
     ]
@@ -209,7 +220,9 @@ class SendEmailInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         Annotated[str, Meta(max_length=500_000, title="HTML body", description="HTML version.")]
         | None
     ) = None
-    cc: Annotated[list[Email], Meta(max_length=50, title="Cc")] = []
+    cc: Annotated[
+        list[Email], Meta(max_length=50, title="Cc", description="Copied recipients (up to 50).")
+    ] = []
     bcc: Annotated[
         list[Email],
         Meta(max_length=50, title="Bcc", description="Blind copies (never shown in the e-mail)."),
