@@ -120,9 +120,37 @@ def _check_values(settings: Settings) -> None:
     _check_fernet_keys(settings.secret_keys)
 
 
+# Settings that may instead be read from a file named by ``<name>_FILE`` (a mounted
+# Docker or Kubernetes secret), so the value stays out of the process environment.
+FILE_SETTINGS = (
+    "HUB_SECRET_KEYS",
+    "HUB_DATABASE_URL",
+    "HUB_REDIS_URL",
+    "HUB_BOOTSTRAP_ADMIN_TOKEN",
+)
+
+
+def _from_files(env: Mapping[str, str]) -> Mapping[str, str]:
+    """``env`` with every ``HUB_X_FILE`` of ``FILE_SETTINGS`` read into ``HUB_X``."""
+    merged = dict(env)
+    for name in FILE_SETTINGS:
+        path = env.get(f"{name}_FILE")
+        if not path:
+            continue
+        if env.get(name):
+            raise ConfigError(f"set {name} or {name}_FILE, not both")
+        try:
+            merged[name] = Path(path).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(
+                f"{name}_FILE: cannot read {path}: {exc.__class__.__name__}"
+            ) from None
+    return merged
+
+
 def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
     """Build settings from ``env`` (default ``os.environ``); ``overrides`` win."""
-    env = os.environ if env is None else env
+    env = _from_files(os.environ if env is None else env)
     hub_env = env.get("HUB_ENV", "development")
     if hub_env not in ("development", "production"):
         raise ConfigError(f"HUB_ENV must be 'development' or 'production', got {hub_env!r}")

@@ -110,3 +110,48 @@ async def test_development_generates_secret_keys_once_into_the_state_dir(
     rt = await build_runtime(settings)
     await rt.close()
     assert keyfile.read_text() == first
+
+
+def test_secrets_can_come_from_files(tmp_path: Path) -> None:
+    """A mounted Docker/Kubernetes secret: the value never sits in the environment."""
+    key = generate_key()
+    token = "t" * 40
+    files = {"keys": f"{key}\n", "db": f"{PG}\n", "redis": REDIS, "token": f"{token}\n"}
+    for name, content in files.items():
+        (tmp_path / name).write_text(content)
+    env = {
+        "HUB_ENV": "production",
+        "HUB_SECRET_KEYS_FILE": str(tmp_path / "keys"),
+        "HUB_DATABASE_URL_FILE": str(tmp_path / "db"),
+        "HUB_REDIS_URL_FILE": str(tmp_path / "redis"),
+        "HUB_BOOTSTRAP_ADMIN_TOKEN_FILE": str(tmp_path / "token"),
+    }
+    settings = load_settings(env)
+    assert settings.secret_keys == (key,)
+    assert settings.database_url.endswith("db.internal:5432/hub")
+    assert settings.redis_url == REDIS
+    assert settings.bootstrap_admin_token == token
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"HUB_SECRET_KEYS_FILE": "/nonexistent/keys"}, "HUB_SECRET_KEYS_FILE: cannot read"),
+        (
+            {"HUB_SECRET_KEYS": "x", "HUB_SECRET_KEYS_FILE": "/nonexistent/keys"},
+            "HUB_SECRET_KEYS or HUB_SECRET_KEYS_FILE, not both",
+        ),
+    ],
+)
+def test_a_bad_secret_file_is_refused_by_name(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_settings({"HUB_ENV": "development", **env})
+
+
+def test_an_unreadable_secret_file_says_why_without_its_content(tmp_path: Path) -> None:
+    bad = tmp_path / "keys"
+    bad.write_bytes(b"\xff\xfe secret-ish")
+    with pytest.raises(ConfigError) as raised:
+        load_settings({"HUB_ENV": "development", "HUB_SECRET_KEYS_FILE": str(bad)})
+    assert "secret-ish" not in str(raised.value)
+    assert "UnicodeDecodeError" in str(raised.value)
