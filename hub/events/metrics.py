@@ -15,7 +15,7 @@ EVENTS = Counter(
     ["event_type", "outcome"],
 )
 DELIVERIES_CREATED = Counter(
-    "hub_deliveries_created_total", "Deliveries created by the fan-out", ["event_type"]
+    "hub_fanout_deliveries_total", "Deliveries created by the fan-out", ["event_type"]
 )
 RETENTION_PURGED = Counter("hub_retention_purged_total", "Payloads purged by retention", ["what"])
 

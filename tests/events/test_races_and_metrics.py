@@ -49,7 +49,7 @@ async def test_metrics_count_by_catalog_type_only(
         "accepted": _value("hub_events_total", event_type="lead.created", outcome="accepted"),
         "duplicate": _value("hub_events_total", event_type="lead.created", outcome="duplicate"),
         "unknown": _value("hub_events_total", event_type="unknown", outcome="rejected"),
-        "deliveries": _value("hub_deliveries_created_total", event_type="lead.created"),
+        "deliveries": _value("hub_fanout_deliveries_total", event_type="lead.created"),
         "masked": _value("hub_sanitizer_fields_total", event_type="lead.created", action="masked"),
         "sanitized": _value("hub_sanitized_total", event_type="lead.created"),
     }
@@ -70,7 +70,7 @@ async def test_metrics_count_by_catalog_type_only(
     assert _value("hub_events_total", event_type="unknown", outcome="rejected") == (
         before["unknown"] + 1
     )
-    assert _value("hub_deliveries_created_total", event_type="lead.created") == (
+    assert _value("hub_fanout_deliveries_total", event_type="lead.created") == (
         before["deliveries"] + 1
     )
     assert _value("hub_sanitized_total", event_type="lead.created") == before["sanitized"] + 1

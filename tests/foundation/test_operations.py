@@ -69,6 +69,11 @@ async def test_metrics_label_routes_by_template_and_carry_no_secrets(
     } <= routes
     methods = set(re.findall(r'method="([^"]*)"', text))
     assert "BREW" not in methods
+    # Prometheus conventions: counters end in _total, no *_created series (doubles).
+    families = dict(re.findall(r"^# TYPE (hub_\w+) (\w+)$", text, flags=re.MULTILINE))
+    assert families, text[:500]
+    assert all(n.endswith("_total") for n, kind in families.items() if kind == "counter")
+    assert not re.search(r"^hub_\w*_created[{ ]", text, flags=re.MULTILINE)
     assert methods <= {"GET", "POST", "PATCH", "PUT", "DELETE", "HEAD", "OPTIONS", "OTHER"}
     for secret_or_id in (
         key,
