@@ -6,7 +6,7 @@ from prometheus_client import Counter, Histogram, disable_created_metrics
 
 # No ``*_created`` series beside every counter and histogram: they double the series
 # count, and nothing here reads them (a counter reset shows in rate() anyway).
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]  # untyped in prometheus-client
 
 HTTP_REQUESTS = Counter(
     "hub_http_requests_total", "HTTP requests answered", ["method", "route", "status"]
