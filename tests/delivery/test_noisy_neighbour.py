@@ -24,7 +24,10 @@ from hub.runtime import Runtime
 from hub.worker.app import build_worker
 from tests.delivery.support import Sub, make_deliveries, make_subscription, make_tenant, slow
 
-pytestmark = pytest.mark.slow
+# Real time, on a shared 2-core machine: a measurement, run on demand (pytest -m latency).
+# In the suite it hung twice past 240 s in a run of four (not understood yet: see the
+# stop-19 closing note), so it stays out of the README's test command.
+pytestmark = [pytest.mark.slow, pytest.mark.latency]
 
 FLOOD = 20_000
 PHASE_SECONDS = 5.0
