@@ -35,7 +35,11 @@ def sample_event_id(event_type: str) -> str:
 
 
 def catalog_sample(
-    event_type: str, policy: CompiledPolicy, pseudonymizer: Pseudonymizer = _STATIC_PSEUDONYMS
+    event_type: str,
+    policy: CompiledPolicy,
+    pseudonymizer: Pseudonymizer = _STATIC_PSEUDONYMS,
+    *,
+    sandbox: bool = False,
 ) -> bytes:
     """The catalog's sample of ``event_type`` as ``policy`` delivers it."""
     entry = EVENT_TYPES[event_type]
@@ -46,7 +50,7 @@ def catalog_sample(
         event_type=event_type,
         occurred_at=SAMPLE_OCCURRED_AT,
         data=msgspec.convert(entry.sample, entry.data_type),
-        sandbox=False,
+        sandbox=sandbox,
     )
 
 
@@ -88,16 +92,6 @@ async def samples(
                 sandbox=principal.sandbox,
             )
         )
-    if not bodies:
-        bodies.append(
-            delivered_body(
-                policy,
-                pseudonymizer,
-                event_id=sample_event_id(event_type),
-                event_type=event_type,
-                occurred_at=SAMPLE_OCCURRED_AT,
-                data=msgspec.convert(catalog_entry.sample, catalog_entry.data_type),
-                sandbox=principal.sandbox,
-            )
-        )  # catalog_sample's body, with the tenant's pseudonyms and sandbox flag
+    if not bodies:  # the catalog's sample, with the tenant's pseudonyms and sandbox flag
+        bodies.append(catalog_sample(event_type, policy, pseudonymizer, sandbox=principal.sandbox))
     return b"[" + b",".join(bodies) + b"]"

@@ -13,9 +13,8 @@ from typing import Any
 
 import msgspec
 
-from hub.events.body import delivered_body
 from hub.events.catalog import EVENT_TYPES, EventType
-from hub.events.samples import SAMPLE_OCCURRED_AT, sample_event_id
+from hub.events.samples import catalog_sample
 from hub.events.schemas import DeliveredBody
 from hub.sanitize import Pseudonymizer, default_policies
 
@@ -116,18 +115,9 @@ def webhooks_document() -> dict[str, Any]:
     policies = default_policies()
     found: dict[str, Any] = {}
     for name in sorted(EVENT_TYPES):
-        event = EVENT_TYPES[name]
         policy = policies.compiled(name)
         if policy is None:
             continue
-        example = delivered_body(
-            policy,
-            _EXAMPLE_PSEUDONYMS,
-            event_id=sample_event_id(name),
-            event_type=name,
-            occurred_at=SAMPLE_OCCURRED_AT,
-            data=msgspec.convert(event.sample, event.data_type),
-            sandbox=False,
-        )
-        found[name] = _entry(event, msgspec.json.decode(example))
+        example = catalog_sample(name, policy, _EXAMPLE_PSEUDONYMS)
+        found[name] = _entry(EVENT_TYPES[name], msgspec.json.decode(example))
     return found

@@ -78,14 +78,19 @@ class FindLeadOutput(msgspec.Struct, kw_only=True):
     leads: Annotated[list[LeadMatch], Meta(max_length=MAX_MATCHES)] = []
 
 
+def _query_digest(call: ActionCall) -> str:
+    """The sandbox's synthetic ids: the same query of one integration, the same ids."""
+    query = msgspec.json.encode(call.inputs, order="sorted")
+    return hashlib.sha256(call.integration_id.encode() + b"\n" + query).hexdigest()[:24]
+
+
 def _simulate_find_lead(call: ActionCall) -> Simulation:
     """The sandbox finds one synthetic lead for any query (the same one for the same
     query), except an external id starting ``missing-``."""
     inputs: FindLeadInput = call.inputs
     if inputs.external_id is not None and inputs.external_id.startswith(SANDBOX_MISSING_PREFIX):
         return Simulation(outputs=FindLeadOutput(found=False, leads=[]))
-    query = msgspec.json.encode(inputs, order="sorted")
-    digest = hashlib.sha256(call.integration_id.encode() + b"\n" + query).hexdigest()[:24]
+    digest = _query_digest(call)
     match = LeadMatch(
         lead_id=inputs.lead_id or f"lead_sbx_{digest}",
         external_id=inputs.external_id,
@@ -181,8 +186,7 @@ def _simulate_find_appointment(call: ActionCall) -> Simulation:
     inputs: FindAppointmentInput = call.inputs
     if inputs.lead_id is not None and inputs.lead_id.startswith(SANDBOX_MISSING_PREFIX):
         return Simulation(outputs=FindAppointmentOutput(found=False, appointments=[]))
-    query = msgspec.json.encode(inputs, order="sorted")
-    digest = hashlib.sha256(call.integration_id.encode() + b"\n" + query).hexdigest()[:24]
+    digest = _query_digest(call)
     match = AppointmentMatch(
         appointment_id=inputs.appointment_id or f"apt_sbx_{digest}",
         lead_id=inputs.lead_id or f"lead_sbx_{digest}",
