@@ -10,8 +10,8 @@ import os
 from typing import Any
 
 from hub.app import build_hub
-from hub.cli.devmode import run_dev
 from hub.config import load_settings
+from hub.kv.connection import require_embedded_extra
 from hub.logs import configure_logging
 from hub.store.engine import Database
 from hub.store.migrate import ensure_migrated, upgrade
@@ -128,6 +128,11 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _dev(args: argparse.Namespace) -> int:
+    require_embedded_extra()
+    # Imported here: uvicorn (and fakeredis) come with the `embedded` extra, which
+    # production installs leave out.
+    from hub.cli.devmode import run_dev
+
     os.environ.setdefault("HUB_ALLOW_PRIVATE_TARGETS", "1")
     settings = load_settings()
     configure_logging(settings.log_level)

@@ -6,14 +6,34 @@ the arq worker of ``hub dev`` share it and rate-limit scripts really run.
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any
 
 from arq.connections import ArqRedis, RedisSettings
 
+from hub.config import ConfigError
+
+# What the embedded mode (``hub dev``, SQLite + in-process Redis) needs beyond a
+# production install: pyproject's `embedded` extra.
+_EMBEDDED_MODULES = ("fakeredis", "lupa", "uvicorn")
+
 _fake_servers: dict[str, Any] = {}
 
 
+def require_embedded_extra() -> None:
+    """Refuse, with the install line, when the `embedded` extra is not installed."""
+    missing = [name for name in _EMBEDDED_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ConfigError(
+            "the embedded mode (hub dev, or HUB_REDIS_URL empty / memory://) needs the "
+            f"'embedded' extra, missing here: {', '.join(missing)}; install it with "
+            "pip install 'hub[embedded]' (from a checkout: bash scripts/dev, or "
+            "pip install -e '.[embedded]')"
+        )
+
+
 def _fake_client(name: str) -> ArqRedis:
+    require_embedded_extra()
     from fakeredis import FakeServer
     from fakeredis.aioredis import FakeAsyncRedisMixin
 
