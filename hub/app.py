@@ -52,6 +52,7 @@ from hub.runtime import Runtime, build_runtime
 from hub.sanitize import routes as sanitize_routes
 from hub.sanitize.startup import load_policies
 from hub.tenancy import routes as tenancy_routes
+from hub.tracing import Tracing
 from hub.web.asgi import RequestContext
 from hub.web.guard import parameter_guard
 from hub.web.handlers import EXCEPTION_HANDLERS
@@ -169,10 +170,13 @@ async def build_hub(
     pool_size: int = 10,
     migrate: bool = False,
     connectors: Sequence[Connector[Any]] | None = None,
+    tracing: Tracing | None = None,
 ) -> Hub:
     """Connect the infrastructure and assemble the services (not yet started)."""
     return assemble(
-        await build_runtime(settings, clock=clock, pool_size=pool_size, migrate=migrate),
+        await build_runtime(
+            settings, clock=clock, pool_size=pool_size, migrate=migrate, tracing=tracing
+        ),
         connectors=connectors,
     )
 
@@ -241,11 +245,14 @@ def build_litestar(
 ) -> Litestar:
     """The litestar app on ``hub`` (started by its owner), or on a hub its lifespan
     builds, starts and closes. ``extra_routes`` is a test seam (a route that raises)."""
+    # The tracer is known before the hub is (the middleware is part of the app): the
+    # given hub's, or the one the lifespan's hub will own.
+    tracing = hub.rt.tracing if hub is not None else Tracing.from_settings(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         owned = hub is None
-        serving = hub or await build_hub(settings, clock=clock)
+        serving = hub or await build_hub(settings, clock=clock, tracing=tracing)
         try:
             if owned:
                 await serving.start()
@@ -272,6 +279,7 @@ def build_litestar(
         dependencies=_DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[parameter_guard],
+        plugins=_tracing_plugins(tracing),
         request_max_body_size=settings.max_body_bytes,
         lifespan=[lifespan],
         # The reference page (/schema/swagger, also /schema) loads only the hub's own files.
@@ -281,6 +289,16 @@ def build_litestar(
         logging_config=None,
         debug=False,
     )
+
+
+def _tracing_plugins(tracing: Tracing) -> list[Any]:
+    """litestar's OpenTelemetry plugin when tracing is on; nothing (no cost) when off."""
+    config = tracing.asgi_config()
+    if config is None:
+        return []
+    from litestar.plugins.opentelemetry import OpenTelemetryPlugin
+
+    return [OpenTelemetryPlugin(config)]
 
 
 def create_app(

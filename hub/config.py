@@ -56,6 +56,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     # A worker process serves its Prometheus metrics here (0 = off).
     worker_metrics_port: int = 0
     public_base_url: str = "http://127.0.0.1:8000"
+    # Tracing (hub/tracing.py): "none" (off), "otlp" or "console", from OpenTelemetry's own
+    # OTEL_TRACES_EXPORTER / OTEL_EXPORTER_OTLP_*ENDPOINT / OTEL_SDK_DISABLED; the SDK
+    # reads the rest of the OTEL_* variables (endpoint, headers, sampler) itself.
+    traces_exporter: str = "none"
 
     @property
     def is_production(self) -> bool:
@@ -148,6 +152,24 @@ def _from_files(env: Mapping[str, str]) -> Mapping[str, str]:
     return merged
 
 
+TRACES_EXPORTERS = ("none", "otlp", "console")
+
+
+def _traces_exporter(env: Mapping[str, str]) -> str:
+    """Tracing is off unless OpenTelemetry's standard variables ask for it."""
+    if env.get("OTEL_SDK_DISABLED", "").strip().lower() in _TRUE:
+        return "none"
+    chosen = env.get("OTEL_TRACES_EXPORTER", "").strip().lower()
+    if not chosen:
+        endpoints = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+        return "otlp" if any(env.get(name, "").strip() for name in endpoints) else "none"
+    if chosen not in TRACES_EXPORTERS:
+        raise ConfigError(
+            f"OTEL_TRACES_EXPORTER must be one of {', '.join(TRACES_EXPORTERS)}, got {chosen!r}"
+        )
+    return chosen
+
+
 def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
     """Build settings from ``env`` (default ``os.environ``); ``overrides`` win."""
     env = _from_files(os.environ if env is None else env)
@@ -187,6 +209,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "delivery_batch_size": _int(env, "HUB_DELIVERY_BATCH_SIZE", 100),
         "worker_metrics_port": _int(env, "HUB_WORKER_METRICS_PORT", 0),
         "public_base_url": env.get("HUB_PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+        "traces_exporter": _traces_exporter(env),
     }
     values.update(overrides)
     settings = msgspec.convert(values, Settings)

@@ -29,6 +29,7 @@ from hub.store.engine import Database
 from hub.store.key_usage import KeyUsageRecorder
 from hub.store.migrate import ensure_migrated, upgrade
 from hub.store.seams import Stores, build_stores
+from hub.tracing import Tracing
 
 log = logging.getLogger("hub.runtime")
 
@@ -45,6 +46,7 @@ class Runtime:
     key_usage: KeyUsageRecorder
     stores: Stores  # the hot store operations, for this backend (hub/store/seams.py)
     auth_failures: AuthFailureCounter = field(default_factory=AuthFailureCounter)
+    tracing: Tracing = field(default_factory=Tracing.off)  # hub/tracing.py
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def stop_background(self) -> None:
@@ -63,6 +65,7 @@ class Runtime:
         await self.key_usage.flush(self.db)
         await self.redis.aclose()
         await self.db.dispose()
+        self.tracing.close()  # flushes the last spans
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         """Run ``coro`` until ``close`` cancels it (background upkeep)."""
@@ -75,14 +78,18 @@ async def build_runtime(
     clock: Clock | None = None,
     pool_size: int = 10,
     migrate: bool = False,
+    tracing: Tracing | None = None,
 ) -> Runtime:
-    """Connect everything. Refuses an unmigrated database unless ``migrate`` (``hub dev``)."""
+    """Connect everything. Refuses an unmigrated database unless ``migrate`` (``hub dev``).
+    ``tracing`` defaults to what the settings ask for (off unless ``OTEL_*`` say)."""
     keys = settings.secret_keys
     if not keys:
         if settings.is_production:
             raise ConfigError("production requires HUB_SECRET_KEYS")
         keys = dev_secret_keys(settings)
     vault = Vault(keys)
+    tracing = tracing or Tracing.from_settings(settings)
+    tracing.instrument_libraries()
     db = Database(settings.database_url, pool_size=pool_size)
     try:
         if migrate:
@@ -91,6 +98,7 @@ async def build_runtime(
         hasher = await load_hasher(db, vault)
     except BaseException:
         await db.dispose()
+        tracing.close()
         raise
     redis = create_redis(settings.redis_url)
     return Runtime(
@@ -103,4 +111,5 @@ async def build_runtime(
         hasher=hasher,
         key_usage=KeyUsageRecorder(),
         stores=build_stores(db),
+        tracing=tracing,
     )

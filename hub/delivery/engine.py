@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from opentelemetry.trace import SpanKind, StatusCode
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -375,20 +376,45 @@ class DeliveryEngine:
                         return SendResult(Observed(None, "body_purged"), now, 0)
                     if not lane.secrets:
                         return SendResult(Observed(None, "no_secret"), now, 0)
-                    return await self.sender.send(
-                        lane.target_url,
-                        secrets=lane.secrets,
-                        msg_id=row.id,
-                        body=row.body,
-                        now=now,
-                        blocked=lane.blocked,
-                    )
+                    return await self._attempt(row, lane, row.body, now)
             finally:
                 self.inflight -= 1
                 if self.max_inflight - self.inflight >= self._refill:
                     self._room.set()
 
         return list(await asyncio.gather(*(one(row, lane) for row, lane in batch)))
+
+    async def _attempt(self, row: ClaimedRow, lane: Lane, body: bytes, now: datetime) -> SendResult:
+        """One HTTP attempt, traced as a child of the request that created the row."""
+        with self.rt.tracing.span(
+            "hub.delivery.attempt",
+            parent=row.trace_parent,
+            kind=SpanKind.PRODUCER,
+            attributes={
+                "hub.delivery_id": row.id,
+                "hub.subscription_id": row.subscription_id,
+                "hub.event_type": row.event_type,
+                "hub.attempt": row.attempt_count + 1,
+                "hub.replay": row.replay_count,
+            },
+        ) as span:
+            result = await self.sender.send(
+                lane.target_url,
+                secrets=lane.secrets,
+                msg_id=row.id,
+                body=body,
+                now=now,
+                blocked=lane.blocked,
+            )
+            if span is not None:
+                observed = result.observed
+                if observed.status_code is not None:
+                    span.set_attribute("http.response.status_code", observed.status_code)
+                if observed.error_class is not None:
+                    span.set_attribute("error.type", observed.error_class)
+                if kind_of(observed) != "delivered":
+                    span.set_status(StatusCode.ERROR)
+            return result
 
     async def _record(
         self,

@@ -48,6 +48,9 @@ class Delivery(Base):
     # Lowered below the schedule's length after a non-retriable answer (other 4xx).
     attempt_limit: Mapped[int | None] = mapped_column(Integer, nullable=True)
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The W3C traceparent of the request that created the delivery (hub/tracing.py), so
+    # every attempt, in whichever worker, joins that trace. NULL when tracing is off.
+    trace_parent: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class DeliveryAttempt(Base):

@@ -34,6 +34,8 @@ class NewDeliveries:
     rows: list[dict[str, Any]] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
     per_type: Tally[str] = field(default_factory=Tally)
+    # The W3C traceparent the rows carry (hub/tracing.py); None while tracing is off.
+    trace_parent: str | None = None
 
     def add(
         self,
@@ -67,6 +69,7 @@ class NewDeliveries:
                 "created_at": now,
                 "event_received_at": now,
                 "replay_count": 0,
+                "trace_parent": self.trace_parent,
             }
         )
         self.ids.append(delivery_id)

@@ -73,6 +73,25 @@ def delivery_rows(
     out = FanOut()
     if not subscribers:
         return [], out
+    with rt.tracing.span("hub.events.fan_out", attributes={"hub.events": len(events)}) as span:
+        # Each row carries this span's context: the attempts, sent later by a worker,
+        # become its children (hub/tracing.py).
+        out.deliveries.trace_parent = rt.tracing.traceparent()
+        _sanitize_for_each(rt, out, tenant_id, sandbox, events, subscribers, now)
+        if span is not None:
+            span.set_attribute("hub.deliveries", len(out.deliveries.ids))
+    return out.deliveries.rows, out
+
+
+def _sanitize_for_each(
+    rt: Runtime,
+    out: FanOut,
+    tenant_id: str,
+    sandbox: bool,
+    events: Sequence[tuple[str, NewEvent]],
+    subscribers: dict[str, list[Subscriber]],
+    now: datetime,
+) -> None:
     policies = default_policies()
     pseudonymizer = pseudonymizer_for(rt.hasher, tenant_id)
     for event_id, event in events:
@@ -109,4 +128,3 @@ def delivery_rows(
                 policy_version=policy.version,
                 now=now,
             )
-    return out.deliveries.rows, out

@@ -49,6 +49,7 @@ class ClaimedRow:
     attempt_limit: int | None
     replay_count: int
     event_received_at: datetime
+    trace_parent: str | None = None  # the trace its attempts join (hub/tracing.py)
     probe: bool = False
 
 
@@ -175,6 +176,7 @@ def claim_statement(skip_locked: bool) -> Update:
             Delivery.attempt_limit,
             Delivery.replay_count,
             Delivery.event_received_at,
+            Delivery.trace_parent,
         )
     )
 
@@ -216,6 +218,7 @@ class _StatementClaims:
                 attempt_limit=r[7],
                 replay_count=r[8],
                 event_received_at=r[9],
+                trace_parent=r[10],
             )
             for r in result
         ]
