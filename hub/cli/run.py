@@ -9,6 +9,8 @@ import logging
 import os
 from typing import Any
 
+from redis.exceptions import RedisError
+
 from hub.app import build_hub
 from hub.config import load_settings
 from hub.kv.connection import require_embedded_extra
@@ -112,14 +114,26 @@ def _worker(args: argparse.Namespace) -> int:
         hub = await build_hub(settings)
         try:
             await hub.start()
-            worker = build_worker(hub, burst=args.burst, max_jobs=args.max_jobs)
-            try:
-                # async_run (not main) gives arq's SIGTERM/SIGINT handler a task to cancel.
-                await worker.async_run()
-            except asyncio.CancelledError:
-                log.info("worker stopped by signal")
-            finally:
-                await worker.close()
+            backoff = 0.5
+            while True:
+                worker = build_worker(hub, burst=args.burst, max_jobs=args.max_jobs)
+                try:
+                    # async_run (not main) gives arq's SIGTERM/SIGINT handler a task to cancel.
+                    await worker.async_run()
+                    return
+                except asyncio.CancelledError:
+                    log.info("worker stopped by signal")
+                    return
+                except (RedisError, OSError):
+                    # arq gives up when Redis goes away; Postgres holds every delivery and
+                    # the sweeper re-finds them, so the process waits for Redis and
+                    # starts a fresh arq worker instead of exiting.
+                    log.warning("redis lost: the worker starts again", exc_info=True)
+                finally:
+                    with contextlib.suppress(RedisError, OSError):
+                        await worker.close()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
         finally:
             await hub.close()
 

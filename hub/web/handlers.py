@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
+import sqlalchemy.exc
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
@@ -70,7 +72,45 @@ def handle_http_exception(_request: Request[Any, Any, Any], exc: HTTPException) 
     return problem_response(problem)
 
 
+# A store that cannot be reached (Postgres down, restarting, failing over; the
+# connection cut mid-request): the request changed nothing it can report, so it is a
+# 503 the client retries, not a 500. Listed here, not imported from hub.store: the
+# kernel's packages stand side by side.
+_UNREACHABLE: tuple[type[BaseException], ...] = (
+    ConnectionError,  # refused, reset, aborted (OSError's connection family)
+    TimeoutError,
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,  # no pooled connection came free in time
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.AdminShutdownError,
+)
+
+
+def _unreachable(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(5):  # the driver's error is often wrapped (SQLAlchemy, asyncpg)
+        if seen is None:
+            return False
+        if isinstance(seen, _UNREACHABLE):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def handle_unexpected(_request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    if _unreachable(exc):
+        log.warning("a store is unreachable: 503", extra={"error": type(exc).__name__})
+        return problem_response(
+            ProblemError(
+                "UNAVAILABLE",
+                "the hub cannot reach its database; retry shortly",
+                headers={"Retry-After": "5"},
+            )
+        )
     log.error("unhandled error", exc_info=exc)
     return problem_response(ProblemError("INTERNAL", "an internal error occurred"))
 
