@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, update
 
 from hub.audit.service import record as audit
+from hub.delivery.metrics import AUTO_DISABLED
 from hub.events.ingest import publish_internal
 from hub.hooks.models import Subscription
 
@@ -77,6 +78,8 @@ async def disable_failing(rt: Runtime) -> list[str]:
                 details={"failing_since": row[2].isoformat() if row[2] else None},
             )
             disabled.append(sub_id)
+    if disabled:  # counted once committed
+        AUTO_DISABLED.inc(len(disabled))
     await publish_disabled(rt, now)
     return disabled
 

@@ -29,6 +29,10 @@ DLQ_DEPTH = Gauge("hub_delivery_dlq_depth", "Deliveries in the dead-letter queue
 RETRY_BACKLOG = Gauge("hub_delivery_retry_backlog", "Deliveries waiting for a retry")
 PENDING = Gauge("hub_delivery_pending", "Deliveries never attempted yet")
 BREAKERS = Gauge("hub_delivery_breakers", "Subscriptions whose breaker is not closed", ["state"])
+AUTO_DISABLED = Counter(
+    "hub_subscriptions_auto_disabled_total",
+    "Subscriptions disabled because every delivery attempt failed for days",
+)
 
 
 def result_label(status_code: int | None) -> str:

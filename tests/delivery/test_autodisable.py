@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import httpx
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 
 from hub.audit.models import AuditEntry
@@ -47,8 +48,10 @@ async def test_five_days_of_failures_disable_and_announce(
     await engine.run_until_idle()
     assert await disable_failing(rt) == []
     clock.advance(DAY + 1)
+    counted = REGISTRY.get_sample_value("hub_subscriptions_auto_disabled_total") or 0.0
     assert await disable_failing(rt) == [sub.id]
     assert await disable_failing(rt) == []  # once
+    assert REGISTRY.get_sample_value("hub_subscriptions_auto_disabled_total") == counted + 1
 
     disabled = await subscription(rt, sub.id)
     assert disabled.status == "disabled"
